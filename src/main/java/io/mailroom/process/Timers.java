@@ -1,0 +1,247 @@
+package io.mailroom.process;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A hashed timing wheel on one thread of its own (never a scheduler thread): {@code sendAfter},
+ * receive timeouts and call timeouts. A pending timer is one small object in a bucket; adding and
+ * cancelling are O(1) and lock-free for the caller, so a million pending timers cost about 50 MB
+ * and nothing per tick but the bucket that is due. The thread sleeps until the next non-empty
+ * bucket, and indefinitely when no timer is pending.
+ */
+final class Timers implements Runnable {
+    private static final int WHEEL_SIZE = 1024;
+    private static final int PENDING = 0;
+    private static final int FIRED = 1;
+    private static final int CANCELLED = 2;
+
+    private final long tickNanos;
+    private final Bucket[] wheel = new Bucket[WHEEL_SIZE];
+    private final ConcurrentLinkedQueue<Entry> added = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Entry> cancelled = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final long origin = System.nanoTime();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long plannedWake = Long.MAX_VALUE;
+    private long tick; // the next tick to expire, owned by the timer thread
+
+    Timers(long tickNanos, String threadName) {
+        this.tickNanos = tickNanos;
+        for (int i = 0; i < WHEEL_SIZE; i++) {
+            wheel[i] = new Bucket();
+        }
+        thread = new Thread(this, threadName);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Delivers {@code message} to {@code target} after {@code delayNanos}. */
+    TimerRef schedule(Receiver target, Object message, long delayNanos) {
+        long deadline = System.nanoTime() - origin + Math.max(0, delayNanos);
+        Entry e = new Entry(this, target, message, deadline);
+        pending.incrementAndGet();
+        added.add(e);
+        if (deadline + origin < plannedWake) {
+            LockSupport.unpark(thread);
+        }
+        return e;
+    }
+
+    /** Timers scheduled and neither fired nor cancelled. */
+    int pendingCount() {
+        return pending.get();
+    }
+
+    void shutdown() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void run() {
+        tick = (System.nanoTime() - origin) / tickNanos;
+        while (running) {
+            long now = System.nanoTime() - origin;
+            long currentTick = now / tickNanos;
+            drainCancelled();
+            drainAdded();
+            while (tick <= currentTick) {
+                expire(wheel[(int) (tick & (WHEEL_SIZE - 1))]);
+                tick++;
+            }
+            drainCancelled();
+            long wakeTick = nextDueTick();
+            if (wakeTick == Long.MAX_VALUE) {
+                plannedWake = Long.MAX_VALUE;
+                if (added.isEmpty() && running) {
+                    LockSupport.park(this);
+                }
+            } else {
+                long wakeAt = origin + wakeTick * tickNanos;
+                plannedWake = wakeAt;
+                long wait = wakeAt - System.nanoTime();
+                if (wait > 0 && added.isEmpty() && running) {
+                    LockSupport.parkNanos(this, wait);
+                }
+            }
+        }
+    }
+
+    private void drainAdded() {
+        Entry e;
+        while ((e = added.poll()) != null) {
+            if (e.state != PENDING) {
+                continue;
+            }
+            long dueTick = Math.max(e.deadline / tickNanos + (e.deadline % tickNanos == 0 ? 0 : 1), tick);
+            e.rounds = (dueTick - tick) / WHEEL_SIZE;
+            wheel[(int) (dueTick & (WHEEL_SIZE - 1))].add(e);
+        }
+    }
+
+    private void drainCancelled() {
+        Entry e;
+        while ((e = cancelled.poll()) != null) {
+            if (e.bucket != null) {
+                e.bucket.remove(e);
+            }
+        }
+    }
+
+    private void expire(Bucket bucket) {
+        Entry e = bucket.first;
+        while (e != null) {
+            Entry next = e.next;
+            if (e.rounds > 0) {
+                if (--e.rounds == 0) {
+                    bucket.dueThisRound++;
+                }
+            } else {
+                bucket.remove(e);
+                if (e.fire()) {
+                    pending.decrementAndGet();
+                    e.target.deliver(e.message);
+                }
+            }
+            e = next;
+        }
+    }
+
+    /** The next tick whose bucket holds a timer due in this round, or a full turn ahead; MAX if none. */
+    private long nextDueTick() {
+        if (pending.get() == 0) {
+            return Long.MAX_VALUE;
+        }
+        for (int i = 0; i < WHEEL_SIZE; i++) {
+            if (wheel[(int) ((tick + i) & (WHEEL_SIZE - 1))].dueThisRound > 0) {
+                return tick + i;
+            }
+        }
+        return tick + WHEEL_SIZE - 1;
+    }
+
+    /** A doubly linked list of entries, owned by the timer thread. */
+    private static final class Bucket {
+        Entry first;
+        Entry last;
+        /** Entries whose rounds reached zero: due when the wheel next reaches this bucket. */
+        int dueThisRound;
+
+        void add(Entry e) {
+            if (e.rounds == 0) {
+                dueThisRound++;
+            }
+            e.bucket = this;
+            e.prev = last;
+            e.next = null;
+            if (last == null) {
+                first = e;
+            } else {
+                last.next = e;
+            }
+            last = e;
+        }
+
+        void remove(Entry e) {
+            if (e.bucket != this) {
+                return;
+            }
+            if (e.rounds == 0) {
+                dueThisRound--;
+            }
+            if (e.prev == null) {
+                first = e.next;
+            } else {
+                e.prev.next = e.next;
+            }
+            if (e.next == null) {
+                last = e.prev;
+            } else {
+                e.next.prev = e.prev;
+            }
+            e.prev = null;
+            e.next = null;
+            e.bucket = null;
+        }
+    }
+
+    private static final class Entry implements TimerRef {
+        private static final java.lang.invoke.VarHandle STATE;
+
+        static {
+            try {
+                STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Entry.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Timers timers;
+        final Receiver target;
+        final Object message;
+        final long deadline;
+        volatile int state;
+        long rounds;
+        Bucket bucket;
+        Entry prev;
+        Entry next;
+
+        Entry(Timers timers, Receiver target, Object message, long deadline) {
+            this.timers = timers;
+            this.target = target;
+            this.message = message;
+            this.deadline = deadline;
+        }
+
+        boolean fire() {
+            return STATE.compareAndSet(this, PENDING, FIRED);
+        }
+
+        @Override
+        public boolean cancel() {
+            if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+                timers.pending.decrementAndGet();
+                timers.cancelled.add(this);
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return "timer(" + TimeUnit.NANOSECONDS.toMillis(deadline) + "ms)";
+        }
+    }
+}
