@@ -670,6 +670,14 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     }
 
     @Override
+    public void exit(Pid<?> target, ExitReason reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (target instanceof Cell<?> cell) {
+            cell.pushSignal(new SystemSignal(SystemSignal.EXIT_DIRECT, this, reason, null));
+        }
+    }
+
+    @Override
     public TimerRef sendAfter(M message, Duration delay) {
         return node.sendAfter(this, message, delay);
     }

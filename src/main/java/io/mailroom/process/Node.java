@@ -180,6 +180,24 @@ public final class Node implements AutoCloseable {
         return reply;
     }
 
+    /**
+     * A future that completes with the exit reason of {@code pid} when it ends ({@code noproc} if
+     * it is not alive now): a monitor for code outside the runtime. Never blocks.
+     */
+    public CompletableFuture<ExitReason> whenExited(Pid<?> pid) {
+        CompletableFuture<ExitReason> future = new CompletableFuture<>();
+        Receiver watcher = message -> {
+            if (message instanceof Signal.Down down) {
+                future.complete(down.reason());
+            }
+        };
+        MonitorRef ref = newRef();
+        if (!(pid instanceof Cell<?> cell) || !cell.pushSignal(SystemSignal.monitor(ref, watcher))) {
+            future.complete(ExitReason.NOPROC);
+        }
+        return future;
+    }
+
     /** Sends {@code message} to {@code target} after {@code delay}, unless cancelled first. */
     @SuppressWarnings("unchecked")
     public <T> TimerRef sendAfter(Pid<T> target, T message, Duration delay) {

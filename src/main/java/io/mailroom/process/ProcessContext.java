@@ -66,6 +66,12 @@ public interface ProcessContext<M> {
      */
     void trapExits(boolean trap);
 
+    /**
+     * Sends an exit signal from this process to {@code target}, as Erlang's {@code exit(Pid, Reason)};
+     * the rules are those of {@link Node#exit}, and a trapping target sees this process as the sender.
+     */
+    void exit(Pid<?> target, ExitReason reason);
+
     /** Sends {@code message} to this process after {@code delay}, unless cancelled first. */
     TimerRef sendAfter(M message, Duration delay);
 
