@@ -1,0 +1,114 @@
+package io.mailroom.config;
+
+import io.mailroom.counter.CounterCatalog;
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
+import io.mailroom.supervision.ChildSpec;
+import io.mailroom.supervision.Strategy;
+import io.mailroom.supervision.Supervisor;
+import io.mailroom.supervision.SupervisorListener;
+import io.mailroom.supervision.SupervisorSpec;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The service's supervision tree, started with the context and stopped (children in reverse
+ * order, each waited for) when it closes:
+ * <pre>
+ * root (one_for_one)
+ * ├── rooms      dynamic → room:&lt;name&gt;     (transient)
+ * ├── sessions   dynamic → session:&lt;user&gt;  (temporary)
+ * └── counters   dynamic → counter:&lt;name&gt;  (permanent)
+ * </pre>
+ * Supervisors are found by their registered names, so callers always reach the current
+ * incarnation after a restart.
+ */
+@Component
+public class ServiceTree implements SmartLifecycle {
+    public static final String ROOT = "root";
+    public static final String ROOMS = "rooms";
+    public static final String SESSIONS = "sessions";
+    public static final String COUNTERS = "counters";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceTree.class);
+
+    private final Node node;
+    private final MailroomProperties properties;
+    private final CounterCatalog counters;
+    private final SupervisorListener listener;
+    private volatile Pid<Supervisor.Msg> root;
+
+    public ServiceTree(Node node, MailroomProperties properties, CounterCatalog counters,
+                       ObjectProvider<SupervisorListener> listener) {
+        this.node = node;
+        this.properties = properties;
+        this.counters = counters;
+        this.listener = listener.getIfAvailable(() -> SupervisorListener.NONE);
+    }
+
+    /** The root supervisor's spec: what Spring starts, and what a test can start on its own node. */
+    SupervisorSpec rootSpec() {
+        SupervisorSpec rooms = SupervisorSpec.dynamic(ROOMS)
+                .withIntensity(properties.rooms().toIntensity()).withListener(listener);
+        SupervisorSpec sessions = SupervisorSpec.dynamic(SESSIONS)
+                .withIntensity(properties.sessions().toIntensity()).withListener(listener);
+        SupervisorSpec counterSupervisor = SupervisorSpec.dynamic(COUNTERS)
+                .withIntensity(properties.counters().toIntensity()).withListener(listener)
+                .withChildren(counters::childSpecs); // a restarted counters supervisor starts every counter again
+        List<ChildSpec<?>> children = List.of(
+                ChildSpec.supervisor(ROOMS, rooms),
+                ChildSpec.supervisor(SESSIONS, sessions),
+                ChildSpec.supervisor(COUNTERS, counterSupervisor));
+        return SupervisorSpec.of(ROOT, Strategy.ONE_FOR_ONE, children)
+                .withIntensity(properties.root().toIntensity()).withListener(listener);
+    }
+
+    /** The supervisor registered as {@code name}, if it is running now. */
+    public Optional<Pid<Supervisor.Msg>> supervisor(String name) {
+        return node.whereis(name);
+    }
+
+    @Override
+    public void start() {
+        root = Supervisor.start(node, rootSpec());
+        LOG.info("supervision tree started: root {}", root);
+    }
+
+    @Override
+    public void stop() {
+        Pid<Supervisor.Msg> r = node.<Supervisor.Msg>whereis(ROOT).orElse(root);
+        if (r == null || node.isShutdown()) {
+            return;
+        }
+        try {
+            Supervisor.stop(node, r).get(properties.scheduler().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("supervision tree did not stop within {}", properties.scheduler().shutdownTimeout());
+        } catch (ExecutionException e) {
+            LOG.warn("stopping the supervision tree failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            root = null;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return root != null;
+    }
+
+    /** Stops before the web server (so sessions can say goodbye), after everything that uses it. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE - 512;
+    }
+}

@@ -1,0 +1,110 @@
+package io.mailroom.counter;
+
+import io.mailroom.web.ApiException;
+import java.net.URI;
+import java.util.List;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** The counters REST API of protocol.md §3. */
+@RestController
+@RequestMapping(path = "/api/counters", produces = MediaType.APPLICATION_JSON_VALUE)
+public class CounterController {
+    private final CounterService counters;
+    private final ObjectMapper json;
+
+    public CounterController(CounterService counters, ObjectMapper json) {
+        this.counters = counters;
+        this.json = json;
+    }
+
+    @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<CounterView> create(@RequestBody(required = false) String body) {
+        JsonNode root = parseObject(body);
+        JsonNode name = root.get("name");
+        if (name == null || !name.isString()) {
+            throw ApiException.badRequest("\"name\" must be a string");
+        }
+        JsonNode initial = root.get("initial");
+        long start = 0;
+        if (initial != null && !initial.isNull()) {
+            if (!initial.isIntegralNumber() || !initial.canConvertToLong()) {
+                throw ApiException.badRequest("\"initial\" must be a 64-bit integer");
+            }
+            start = initial.longValue();
+        }
+        CounterView created = counters.create(name.asString(), start);
+        return ResponseEntity.created(URI.create("/api/counters/" + created.name())).body(created);
+    }
+
+    @GetMapping
+    public List<CounterView> list() {
+        return counters.list();
+    }
+
+    @GetMapping("/{name}")
+    public CounterView get(@PathVariable String name) {
+        return counters.get(name);
+    }
+
+    @PostMapping("/{name}/increment")
+    public CounterView increment(@PathVariable String name, @RequestParam(required = false) String by) {
+        return counters.increment(name, amount(by));
+    }
+
+    @PostMapping("/{name}/decrement")
+    public CounterView decrement(@PathVariable String name, @RequestParam(required = false) String by) {
+        return counters.decrement(name, amount(by));
+    }
+
+    @PostMapping("/{name}/crash")
+    public ResponseEntity<Void> crash(@PathVariable String name) {
+        counters.crash(name);
+        return ResponseEntity.status(HttpStatus.ACCEPTED).build();
+    }
+
+    @DeleteMapping("/{name}")
+    public ResponseEntity<Void> delete(@PathVariable String name) {
+        counters.delete(name);
+        return ResponseEntity.noContent().build();
+    }
+
+    private JsonNode parseObject(String body) {
+        if (body == null || body.isBlank()) {
+            throw ApiException.badRequest("a JSON object body is required");
+        }
+        try {
+            JsonNode node = json.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw ApiException.badRequest("the body must be a JSON object");
+            }
+            return node;
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("the body is not valid JSON");
+        }
+    }
+
+    /** {@code by}: a 64-bit integer in decimal, default 1. */
+    private static long amount(String by) {
+        if (by == null) {
+            return 1;
+        }
+        try {
+            return Long.parseLong(by.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("\"by\" must be a 64-bit integer, was \"" + by + "\"");
+        }
+    }
+}
