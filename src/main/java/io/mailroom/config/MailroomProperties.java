@@ -12,6 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rooms     the rooms supervisor's restart intensity
  * @param sessions  the sessions supervisor's restart intensity
  * @param counters  the counters supervisor and the counters API
+ * @param admin     the management (actuator) login
  */
 @ConfigurationProperties("mailroom")
 public record MailroomProperties(
@@ -19,7 +20,8 @@ public record MailroomProperties(
         @DefaultValue Intensity root,
         @DefaultValue Intensity rooms,
         @DefaultValue Intensity sessions,
-        @DefaultValue Counters counters) {
+        @DefaultValue Counters counters,
+        @DefaultValue Admin admin) {
 
     /**
      * @param threads         scheduler threads; 0 means one per available processor
@@ -55,4 +57,10 @@ public record MailroomProperties(
             return io.mailroom.supervision.Intensity.of(maxRestarts, withinSeconds);
         }
     }
+
+    /**
+     * @param password  the password of the actuator user {@code admin}; when unset or blank, a random
+     *                  one is generated and logged once at start-up
+     */
+    public record Admin(String password) {}
 }

@@ -1,0 +1,75 @@
+package io.mailroom.security;
+
+import io.mailroom.config.MailroomProperties;
+import jakarta.servlet.http.HttpServletResponse;
+import java.security.SecureRandom;
+import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * Who may do what over HTTP (protocol.md §4): {@code /actuator/health} and
+ * {@code /actuator/prometheus} are open; every other actuator endpoint needs HTTP Basic as
+ * {@code admin}; everything else (the chat WebSocket, {@code /api/**}, the static UI) is open.
+ *
+ * <p>No sessions, no cookies, no CSRF tokens: the REST API and the actuator are called by scripts
+ * with credentials on every request, so there is no browser session for CSRF to ride on. A missing
+ * or wrong password is a bare 401 with {@code WWW-Authenticate: Basic} and an empty body.
+ */
+@Configuration(proxyBeanMethods = false)
+public class ManagementSecurity {
+    static final String ADMIN = "admin";
+    static final String REALM = "mailroom";
+    private static final Logger LOG = LoggerFactory.getLogger(ManagementSecurity.class);
+
+    @Bean
+    SecurityFilterChain managementSecurityFilterChain(HttpSecurity http) throws Exception {
+        AuthenticationEntryPoint basic = (request, response, e) -> {
+            response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Basic realm=\"" + REALM + "\"");
+            response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+        };
+        http.authorizeHttpRequests(requests -> requests
+                        .requestMatchers(EndpointRequest.to("health", "prometheus")).permitAll()
+                        .requestMatchers(EndpointRequest.toAnyEndpoint()).hasRole("ADMIN")
+                        .anyRequest().permitAll())
+                .httpBasic(basicAuth -> basicAuth.realmName(REALM).authenticationEntryPoint(basic))
+                .exceptionHandling(handling -> handling.authenticationEntryPoint(basic))
+                .csrf(csrf -> csrf.disable())
+                .sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .requestCache(cache -> cache.disable())
+                .formLogin(form -> form.disable())
+                .logout(logout -> logout.disable());
+        return http.build();
+    }
+
+    /** The one management user; its password from {@code mailroom.admin.password}, or random and logged once. */
+    @Bean
+    UserDetailsService managementUsers(MailroomProperties properties) {
+        String password = properties.admin().password();
+        if (password == null || password.isBlank()) {
+            byte[] bytes = new byte[18];
+            new SecureRandom().nextBytes(bytes);
+            password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            LOG.warn("mailroom.admin.password is not set; generated actuator password for user '{}': {}",
+                    ADMIN, password);
+        }
+        PasswordEncoder encoder = PasswordEncoderFactories.createDelegatingPasswordEncoder();
+        return new InMemoryUserDetailsManager(User.withUsername(ADMIN)
+                .password(encoder.encode(password))
+                .roles("ADMIN")
+                .build());
+    }
+}
