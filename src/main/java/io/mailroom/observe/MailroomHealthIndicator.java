@@ -1,0 +1,34 @@
+package io.mailroom.observe;
+
+import io.mailroom.config.ServiceTree;
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.stereotype.Component;
+
+/**
+ * The {@code mailroom} health contributor: DOWN when a scheduler thread has died (or the node is
+ * shut down) or when the root supervisor is gone (it gave up after too many restarts). Details,
+ * shown only to the admin: schedulers, processes alive, and the root's pid.
+ */
+@Component("mailroom")
+public class MailroomHealthIndicator implements HealthIndicator {
+    private final Node node;
+
+    public MailroomHealthIndicator(Node node) {
+        this.node = node;
+    }
+
+    @Override
+    public Health health() {
+        boolean schedulers = node.schedulersAlive();
+        Pid<?> root = node.whereis(ServiceTree.ROOT).orElse(null);
+        Health.Builder health = schedulers && root != null ? Health.up() : Health.down();
+        health.withDetail("schedulers", schedulers ? "alive" : "dead")
+                .withDetail("schedulerThreads", node.schedulerStats().size())
+                .withDetail("root", root == null ? "gone" : root.toString())
+                .withDetail("processes", node.processCount());
+        return health.build();
+    }
+}
