@@ -3,6 +3,7 @@ package io.mailroom.config;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Every setting of the service, under {@code mailroom.*}, with the defaults the contract names.
@@ -13,6 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param sessions  the sessions supervisor's restart intensity
  * @param counters  the counters supervisor and the counters API
  * @param admin     the management (actuator) login
+ * @param chat      the WebSocket chat (protocol.md §1) and the rooms API (§2)
  */
 @ConfigurationProperties("mailroom")
 public record MailroomProperties(
@@ -21,7 +23,8 @@ public record MailroomProperties(
         @DefaultValue Intensity rooms,
         @DefaultValue Intensity sessions,
         @DefaultValue Counters counters,
-        @DefaultValue Admin admin) {
+        @DefaultValue Admin admin,
+        @DefaultValue Chat chat) {
 
     /**
      * @param threads         scheduler threads; 0 means one per available processor
@@ -63,4 +66,43 @@ public record MailroomProperties(
      *                  one is generated and logged once at start-up
      */
     public record Admin(String password) {}
+
+    /**
+     * The chat's limits, with the contract's defaults.
+     *
+     * @param historySize         messages each room stores, at least (the contract's 1000)
+     * @param joinHistory         messages in {@code joined} without {@code since}
+     * @param catchUpLimit        messages in {@code joined} with {@code since}, at most
+     * @param maxSessions         live sessions at once; one more is refused with {@code server_full}
+     * @param maxRoomsPerSession  rooms one session may be in ({@code too_many_rooms} beyond)
+     * @param maxFrameBytes       the largest inbound frame, in UTF-8 bytes ({@code frame_too_large} beyond)
+     * @param maxTextLength       the longest {@code text}, in code points ({@code invalid_text} beyond)
+     * @param rate                the per-session token bucket for {@code send} frames
+     * @param outboundQueue       UTF-8 bytes waiting for a socket beyond which it is closed as a slow consumer
+     * @param roomIdleTimeout     how long a room process lives with no members
+     * @param pingInterval        how often a session pings its peer; a peer that has not answered the
+     *                            previous ping by the next one is taken as dead and closed
+     * @param sendTimeout         how long a blocking socket operation (ping, close) may take
+     * @param callTimeout         how long the WebSocket handler waits for a session to be started
+     */
+    public record Chat(
+            @DefaultValue("1000") int historySize,
+            @DefaultValue("50") int joinHistory,
+            @DefaultValue("1000") int catchUpLimit,
+            @DefaultValue("10000") int maxSessions,
+            @DefaultValue("100") int maxRoomsPerSession,
+            @DefaultValue("16384") int maxFrameBytes,
+            @DefaultValue("4000") int maxTextLength,
+            @DefaultValue Rate rate,
+            @DefaultValue("1MB") DataSize outboundQueue,
+            @DefaultValue("60s") Duration roomIdleTimeout,
+            @DefaultValue("30s") Duration pingInterval,
+            @DefaultValue("5s") Duration sendTimeout,
+            @DefaultValue("5s") Duration callTimeout) {
+
+        /** A token bucket: {@code capacity} tokens, refilled at {@code refillPerSecond}. */
+        public record Rate(
+                @DefaultValue("100") int capacity,
+                @DefaultValue("50") double refillPerSecond) {}
+    }
 }
