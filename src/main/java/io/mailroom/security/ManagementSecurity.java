@@ -36,7 +36,7 @@ public class ManagementSecurity {
     private static final Logger LOG = LoggerFactory.getLogger(ManagementSecurity.class);
 
     @Bean
-    SecurityFilterChain managementSecurityFilterChain(HttpSecurity http) throws Exception {
+    public SecurityFilterChain managementSecurityFilterChain(HttpSecurity http) throws Exception {
         AuthenticationEntryPoint basic = (request, response, e) -> {
             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Basic realm=\"" + REALM + "\"");
             response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
@@ -57,7 +57,7 @@ public class ManagementSecurity {
 
     /** The one management user; its password from {@code mailroom.admin.password}, or random and logged once. */
     @Bean
-    UserDetailsService managementUsers(MailroomProperties properties) {
+    public UserDetailsService managementUsers(MailroomProperties properties) {
         String password = properties.admin().password();
         if (password == null || password.isBlank()) {
             byte[] bytes = new byte[18];
