@@ -332,9 +332,8 @@ public final class Supervisor {
                 return false;
             }
             restarts++;
-            child.restarts++;
-            lastRestartAt = child.lastRestartAt = Instant.now();
-            lastRestartReason = child.lastRestartReason = String.valueOf(reason);
+            lastRestartAt = Instant.now();
+            lastRestartReason = String.valueOf(reason);
             spec.listener().restarting(name, child.spec.id(), reason);
             return true;
         }
@@ -388,9 +387,15 @@ public final class Supervisor {
             });
         }
 
-        /** Starts children in order; one that fails to start is retried as another restart (OTP). */
+        /**
+         * Starts children in order; one that fails to start is retried as another restart (OTP).
+         * Each of them counts as restarted, also the siblings restarted with the child that ended.
+         */
         private void startAgain(List<Child> group, ExitReason reason) {
             for (Child c : group) {
+                c.restarts++;
+                c.lastRestartAt = lastRestartAt;
+                c.lastRestartReason = lastRestartReason;
                 try {
                     spawn(c);
                 } catch (RuntimeException e) {
