@@ -89,7 +89,8 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
 
     @Override
     public void deliver(Object message) {
-        if (state == DEAD) {
+        if (state >= EXITING) {
+            // Ending or ended (isAlive() is already false): nothing will take it from the mailbox.
             node.countDropped();
             return;
         }
@@ -527,7 +528,7 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         state = DEAD;
         node.table.remove(this);
         node.countExit(reason);
-        // Let the queued messages go: later senders see DEAD and drop theirs.
+        // Let the queued messages go: senders have seen EXITING or DEAD and dropped theirs since.
         MailNode t = tail;
         HEAD.setOpaque(this, t);
         t.message = null;
