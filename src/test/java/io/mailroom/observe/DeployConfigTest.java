@@ -1,0 +1,227 @@
+package io.mailroom.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * docker-compose.yml, the Dockerfile and deploy/ checked without Docker: the files parse, refer to
+ * files that exist and to each other consistently, and every PromQL expression of the Grafana
+ * dashboard names only metrics the running app really exports (scraped here, not listed by hand).
+ */
+class DeployConfigTest extends ObserveTestSupport {
+    static final Path ROOT = Path.of("").toAbsolutePath();
+    static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
+    static final Path DASHBOARD = ROOT.resolve("deploy/grafana/dashboards/mailroom.json");
+
+    /** PromQL words that are not metric names. */
+    static final Set<String> PROMQL_WORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
+            "bool", "and", "or", "unless", "offset", "inf", "nan", "Inf", "NaN");
+    static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> yaml(Path file) throws IOException {
+        assertThat(file).as("%s exists", ROOT.relativize(file)).isRegularFile();
+        Object parsed = new Yaml().load(Files.readString(file));
+        assertThat(parsed).as("%s is a YAML mapping", file).isInstanceOf(Map.class);
+        return (Map<String, Object>) parsed;
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T> T at(Map<String, Object> map, String... path) {
+        Object o = map;
+        for (String key : path) {
+            assertThat(o).as("%s in %s", key, List.of(path)).isInstanceOf(Map.class);
+            o = ((Map<String, Object>) o).get(key);
+        }
+        return (T) o;
+    }
+
+    Map<String, Object> services() throws IOException {
+        return at(yaml(COMPOSE), "services");
+    }
+
+    /** host path (relative to the repo) → container path, for each bind mount of a service. */
+    Map<Path, String> mounts(String service) throws IOException {
+        Map<Path, String> out = new LinkedHashMap<>();
+        List<String> volumes = at(services(), service, "volumes");
+        for (String v : volumes) {
+            String[] parts = v.split(":");
+            assertThat(parts[0]).as("a bind mount of %s: %s", service, v).startsWith("./");
+            out.put(ROOT.resolve(parts[0]).normalize(), parts[1]);
+        }
+        return out;
+    }
+
+    @Test
+    void theComposeFileHasTheAppPrometheusAndGrafanaAndItsFilesExist() throws IOException {
+        Map<String, Object> services = services();
+        assertThat(services).containsKeys("app", "prometheus", "grafana");
+
+        String context = at(services, "app", "build", "context");
+        String dockerfile = at(services, "app", "build", "dockerfile");
+        assertThat(ROOT.resolve(context).resolve(dockerfile)).isRegularFile();
+        assertThat((List<String>) at(services, "app", "ports")).contains("8080:8080");
+
+        for (String service : List.of("prometheus", "grafana")) {
+            assertThat((String) at(services, service, "image")).as("%s image is pinned", service).matches(".+:.+");
+            mounts(service).keySet().forEach(host -> assertThat(host).as("mounted in %s", service).exists());
+        }
+        assertThat(mounts("prometheus").values()).contains("/etc/prometheus/prometheus.yml");
+        assertThat((List<String>) at(services, "prometheus", "command"))
+                .contains("--config.file=/etc/prometheus/prometheus.yml");
+        String home = at(services, "grafana", "environment", "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH");
+        assertThat(home).isEqualTo(mounts("grafana").get(DASHBOARD.getParent()) + "/" + DASHBOARD.getFileName());
+    }
+
+    @Test
+    void theDockerfileIsAMultiStageBuildWithTheMavenWrapperAndCopiesWhatExists() throws IOException {
+        List<String> lines = Files.readAllLines(ROOT.resolve("Dockerfile"));
+        assertThat(lines.stream().filter(l -> l.startsWith("FROM ")).count()).isGreaterThanOrEqualTo(2);
+        assertThat(lines).anyMatch(l -> l.contains("./mvnw") && l.contains("package"));
+        for (String line : lines) {
+            if (line.startsWith("COPY ") && !line.contains("--from=")) {
+                String[] parts = line.trim().split("\\s+");
+                for (int i = 1; i < parts.length - 1; i++) {
+                    assertThat(ROOT.resolve(parts[i])).as(line).exists();
+                }
+            }
+        }
+        assertThat(ROOT.resolve(".mvn/wrapper/maven-wrapper.properties")).isRegularFile();
+    }
+
+    @Test
+    void prometheusScrapesTheAppEvery5Seconds() throws IOException {
+        Map<String, Object> prometheus = yaml(ROOT.resolve("deploy/prometheus/prometheus.yml"));
+        List<Map<String, Object>> jobs = at(prometheus, "scrape_configs");
+        Map<String, Object> job = jobs.stream().filter(j -> "mailroom".equals(j.get("job_name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no mailroom job"));
+        assertThat(job.get("metrics_path")).isEqualTo("/actuator/prometheus");
+        assertThat(job.getOrDefault("scrape_interval", at(prometheus, "global", "scrape_interval"))).isEqualTo("5s");
+        List<Map<String, Object>> statics = at(job, "static_configs");
+        assertThat((List<String>) statics.getFirst().get("targets")).containsExactly("app:8080");
+        // the path really is the open scrape endpoint of the app
+        assertThat(get((String) job.get("metrics_path"), Auth.NONE).status()).isEqualTo(200);
+    }
+
+    @Test
+    void grafanaProvisionsThePrometheusDatasourceAndTheDashboard() throws IOException {
+        Map<Path, String> mounts = mounts("grafana");
+        Path provisioning = ROOT.resolve("deploy/grafana/provisioning");
+        assertThat(mounts.get(provisioning)).isEqualTo("/etc/grafana/provisioning");
+
+        Map<String, Object> datasources = yaml(provisioning.resolve("datasources/prometheus.yml"));
+        List<Map<String, Object>> list = at(datasources, "datasources");
+        assertThat(list).hasSize(1);
+        Map<String, Object> ds = list.getFirst();
+        assertThat(ds.get("type")).isEqualTo("prometheus");
+        assertThat(ds.get("url")).isEqualTo("http://prometheus:9090");
+        assertThat(services()).containsKey("prometheus");
+
+        Map<String, Object> dashboards = yaml(provisioning.resolve("dashboards/mailroom.yml"));
+        List<Map<String, Object>> providers = at(dashboards, "providers");
+        String path = at(providers.getFirst(), "options", "path");
+        assertThat(mounts.get(DASHBOARD.getParent())).isEqualTo(path);
+
+        JsonNode dashboard = json.readTree(Files.readString(DASHBOARD));
+        assertThat(dashboard.get("title").asString()).isEqualTo("Mailroom");
+        for (JsonNode panel : dashboard.get("panels")) {
+            if (panel.has("datasource")) {
+                assertThat(panel.get("datasource").get("uid").asString()).as(panel.get("title").asString())
+                        .isEqualTo(ds.get("uid"));
+            }
+        }
+    }
+
+    @Test
+    void theDashboardHasThePanelsTheIssueAsksFor() throws IOException {
+        JsonNode dashboard = json.readTree(Files.readString(DASHBOARD));
+        List<String> titles = new ArrayList<>();
+        dashboard.get("panels").forEach(p -> titles.add(p.get("title").asString()));
+        assertThat(titles).contains("Processes by type", "Mailbox depth", "Messages/s", "Restarts/s by supervisor",
+                "Scheduler run queues", "Chat sessions and rooms", "Delivery latency p50/p99", "Heap", "GC pauses",
+                "Threads");
+        String all = expressions(dashboard).toString();
+        assertThat(all).contains("histogram_quantile(0.5,", "histogram_quantile(0.99,");
+    }
+
+    @Test
+    void everyDashboardExpressionNamesOnlyMetricsTheAppExports() throws IOException {
+        System.gc(); // the GC pause timer appears with the first collection
+        eventually().until(() -> scrape().sampleNames().contains("jvm_gc_pause_seconds_sum"));
+        Set<String> exported = scrape().sampleNames();
+
+        JsonNode dashboard = json.readTree(Files.readString(DASHBOARD));
+        List<String> exprs = expressions(dashboard);
+        assertThat(exprs).hasSizeGreaterThan(10);
+        Map<String, Set<String>> missing = new LinkedHashMap<>();
+        for (String expr : exprs) {
+            Set<String> names = metricNames(expr);
+            assertThat(names).as("metrics in %s", expr).isNotEmpty();
+            for (String name : names) {
+                if (!exported.contains(name)) {
+                    missing.computeIfAbsent(name, n -> new LinkedHashSet<>()).add(expr);
+                }
+            }
+        }
+        assertThat(missing).as("dashboard metrics the app does not export").isEmpty();
+    }
+
+    @Test
+    void metricNamesAreFoundInPromQl() {
+        assertThat(metricNames("histogram_quantile(0.99, sum by (le) (rate(a_bucket{x=\"y\"}[$__rate_interval])))"))
+                .containsExactly("a_bucket");
+        assertThat(metricNames("sum(jvm_memory_used_bytes{area=\"heap\"}) / on (id) group_left b_total offset 5m"))
+                .containsExactly("jvm_memory_used_bytes", "b_total");
+        assertThat(metricNames("max by (scheduler) (mailroom_scheduler_run_queue)"))
+                .containsExactly("mailroom_scheduler_run_queue");
+    }
+
+    static List<String> expressions(JsonNode dashboard) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            JsonNode targets = panel.get("targets");
+            if (targets != null) {
+                targets.forEach(t -> out.add(t.get("expr").asString()));
+            }
+        }
+        return out;
+    }
+
+    /** The metric names an expression selects: identifiers that are not functions, keywords or labels. */
+    static Set<String> metricNames(String expr) {
+        String s = expr.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"")
+                .replaceAll("\\{[^}]*}", " ")
+                .replaceAll("\\[[^]]*]", " ")
+                .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ")
+                .replaceAll("\\boffset\\s+\\S+", " ");
+        Set<String> names = new LinkedHashSet<>();
+        Matcher m = IDENTIFIER.matcher(s);
+        while (m.find()) {
+            String word = m.group();
+            int next = m.end();
+            while (next < s.length() && Character.isWhitespace(s.charAt(next))) {
+                next++;
+            }
+            boolean function = next < s.length() && s.charAt(next) == '(';
+            boolean number = m.start() > 0 && (Character.isDigit(s.charAt(m.start() - 1)) || s.charAt(m.start() - 1) == '.');
+            if (!function && !number && !PROMQL_WORDS.contains(word)) {
+                names.add(word);
+            }
+        }
+        return names;
+    }
+}
