@@ -269,10 +269,13 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         Behavior<M> next;
         try {
             if (m instanceof Signal s) {
-                if (s instanceof Signal.Down d && !acceptDown(d)) {
-                    return true;
+                if (s instanceof Signal.Down d && !stillMonitoring(d)) {
+                    return true; // demonitored since it was sent
                 }
                 next = receive.onSignal == null ? Behaviors.same() : receive.onSignal.apply(this, s);
+                if (s instanceof Signal.Down d && next != Behaviors.<M>unhandled()) {
+                    extras.monitoring.remove(d.ref()); // handled: the monitor is over (a deferred Down keeps it)
+                }
             } else if (m instanceof ReceiveTimeout t) {
                 Extras x = extras;
                 if (x == null || t.generation() != x.timeoutGeneration || !receive.hasTimeout()) {
@@ -291,10 +294,10 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         return become(next, m);
     }
 
-    private boolean acceptDown(Signal.Down d) {
+    private boolean stillMonitoring(Signal.Down d) {
         Extras x = extras;
         Map<MonitorRef, Pid<?>> monitoring = x == null ? null : x.monitoring;
-        return monitoring != null && monitoring.remove(d.ref()) != null;
+        return monitoring != null && monitoring.containsKey(d.ref());
     }
 
     /** Applies a handler's answer; false if the process ended. */
