@@ -93,46 +93,56 @@ final class Worker implements Runnable {
         return scheduler.pollShared();
     }
 
-    /** Spins a while stealing, then parks; returns work found, or null to go round again. */
+    /**
+     * Spins a while stealing, then parks; returns work found, or null when the scheduler stops.
+     * A worker woken to search was counted as spinning by its waker, so it goes straight back to
+     * spinning: only the spin loop, on finding work or giving up, ends the spin that was counted.
+     * (Returning to {@link #run} instead would let it take work from its own queues while still
+     * counted as spinning, and a count that nobody spins for stops every other wake-up.)
+     */
     private Cell<?> search() {
-        boolean spinningNow = wokenAsSpinner || scheduler.tryStartSpinning();
-        wokenAsSpinner = false;
-        if (spinningNow) {
-            for (int i = 0; i < scheduler.spinRounds && scheduler.running; i++) {
-                Cell<?> c = scheduler.findAnywhere(this, false);
-                if (c == null) {
-                    c = queue.poll();
+        for (;;) {
+            boolean spinningNow = wokenAsSpinner || scheduler.tryStartSpinning();
+            wokenAsSpinner = false;
+            if (spinningNow) {
+                for (int i = 0; i < scheduler.spinRounds && scheduler.running; i++) {
+                    Cell<?> c = scheduler.findAnywhere(this, false);
+                    if (c == null) {
+                        c = queue.poll();
+                    }
+                    if (c != null) {
+                        foundWhileSpinning();
+                        steals++;
+                        return c;
+                    }
+                    Thread.onSpinWait();
                 }
-                if (c != null) {
+                scheduler.stopSpinning();
+            }
+            // Announce, then look once more everywhere: a push after the announcement wakes us,
+            // a push before it is seen here.
+            scheduler.announcePark(this);
+            Cell<?> c = scheduler.findAnywhere(this, true);
+            if (c == null) {
+                c = queue.poll();
+            }
+            if (c != null) {
+                if (!scheduler.withdrawPark(this)) {
+                    // A waker took us off the parked list and counted us as spinning.
+                    wokenAsSpinner = false;
                     foundWhileSpinning();
-                    steals++;
-                    return c;
                 }
-                Thread.onSpinWait();
+                return c;
             }
-            scheduler.stopSpinning();
-        }
-        // Announce, then look once more everywhere: a push after the announcement wakes us,
-        // a push before it is seen here.
-        scheduler.announcePark(this);
-        Cell<?> c = scheduler.findAnywhere(this, true);
-        if (c == null) {
-            c = queue.poll();
-        }
-        if (c != null) {
-            if (!scheduler.withdrawPark(this)) {
-                // A waker took us off the parked list and counted us as spinning.
-                wokenAsSpinner = false;
-                foundWhileSpinning();
+            long parkedAt = System.nanoTime();
+            while (!wokenAsSpinner && scheduler.running) {
+                LockSupport.park(this);
             }
-            return c;
+            parkedNanos += System.nanoTime() - parkedAt;
+            if (!scheduler.running) {
+                return null;
+            }
         }
-        long parkedAt = System.nanoTime();
-        while (!wokenAsSpinner && scheduler.running) {
-            LockSupport.park(this);
-        }
-        parkedNanos += System.nanoTime() - parkedAt;
-        return null;
     }
 
     private void foundWhileSpinning() {
