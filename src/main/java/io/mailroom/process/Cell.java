@@ -179,11 +179,13 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         if (needsStart() && !startBehavior()) {
             return;
         }
+        boolean usedUpBudget = false;
         while (true) {
             if (signals != null && !handleSignals()) {
                 return;
             }
             if (budget-- <= 0) {
+                usedUpBudget = true;
                 break;
             }
             Object m = poll();
@@ -195,8 +197,12 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             }
         }
         state = WAITING;
-        if (hasWork()) {
-            wake();
+        if (hasWork() && STATE.compareAndSet(this, WAITING, RUNNABLE)) {
+            if (usedUpBudget) {
+                node.scheduler.requeue(this); // behind the others: a busy process cannot starve them
+            } else {
+                node.scheduler.submit(this);
+            }
         }
     }
 

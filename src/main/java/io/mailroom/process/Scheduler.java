@@ -58,6 +58,20 @@ final class Scheduler {
         }
     }
 
+    /**
+     * Queues a process that used up its budget of messages for the turn: at the back of the run
+     * queue, behind every process already waiting, never in the {@code runNext} slot (where it
+     * would run again at once, up to {@link Worker#RUN_NEXT_STREAK} turns in a row).
+     */
+    void requeue(Cell<?> cell) {
+        if (Thread.currentThread() instanceof WorkerThread t && t.worker.scheduler == this) {
+            t.worker.pushBack(cell);
+        } else {
+            shared.add(cell);
+            signalWork();
+        }
+    }
+
     void overflow(Cell<?> cell) {
         shared.add(cell);
     }

@@ -162,6 +162,14 @@ final class Worker implements Runnable {
         scheduler.signalWork();
     }
 
+    /** A process that used up its turn goes to the back of this worker's queue. */
+    void pushBack(Cell<?> cell) {
+        if (!queue.push(cell)) {
+            scheduler.overflow(cell);
+        }
+        scheduler.signalWork();
+    }
+
     /** A parking worker takes this worker's runNext so it never waits behind a long turn. */
     Cell<?> stealRunNext() {
         Cell<?> c = runNext;
