@@ -116,6 +116,11 @@ public final class Node implements AutoCloseable {
         }
         table.add(cell);
         spawned.increment();
+        if (stopped.get()) {
+            // Shutdown began after the check above, and its kill of every process in the table
+            // may have passed this one's stripe before the add: kill it here instead.
+            cell.pushSignal(new SystemSignal(SystemSignal.EXIT_DIRECT, null, ExitReason.KILL, null));
+        }
         return cell;
     }
 
