@@ -223,4 +223,22 @@ class RestartIntensityTest {
         assertThat(node.whereis("mid")).isEmpty();
         assertThat(node.whereis("top")).isEmpty();
     }
+    @Test
+    @Timeout(30)
+    void aTransientChildSupervisorThatGivesUpIsNotRestarted() {
+        // it exits with shutdown, which a transient child is not restarted after
+        SupervisorSpec mid = SupervisorSpec.of("mid", Strategy.ONE_FOR_ONE, List.of(worker("w", events)))
+                .withIntensity(Intensity.of(1, 3600));
+        Pid<Supervisor.Msg> top = Supervisor.start(node, SupervisorSpec.of("top", Strategy.ONE_FOR_ONE,
+                List.of(ChildSpec.supervisor("mid", mid).withRestart(Restart.TRANSIENT), worker("other", events))));
+        eventually().until(() -> events.of("start").size() == 2);
+        CompletableFuture<ExitReason> midExit = node.whenExited(mid());
+
+        exhaustMid();
+
+        assertThat(Trees.join(midExit)).isEqualTo(ExitReason.SHUTDOWN);
+        Trees.awaitNotRunning(node, top, "mid");
+        assertThat(Trees.report(node, top).restarts()).isZero();
+        assertThat(top.isAlive()).isTrue();
+    }
 }

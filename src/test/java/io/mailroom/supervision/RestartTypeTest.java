@@ -220,4 +220,21 @@ class RestartTypeTest {
         assertThat(x.isAlive()).isFalse();
         assertNoRestartYet(sup);
     }
+    @Test
+    @Timeout(30)
+    void aRestartedChildIsRegisteredUnderItsNameAgain() {
+        Pid<Supervisor.Msg> sup = Supervisor.start(node, SupervisorSpec.of("sup", Strategy.ONE_FOR_ALL, List.of(
+                TestWorker.named(worker("x", events), "the-x"), TestWorker.named(worker("y", events), "the-y"))));
+        Pid<?> x = Trees.pid(node, sup, "x");
+        Pid<?> y = Trees.pid(node, sup, "y");
+        assertThat(node.whereis("the-x")).contains(x.narrow());
+
+        crash(node, x, "boom");
+
+        Pid<?> newX = awaitReplaced(node, sup, "x", x);
+        Pid<?> newY = Trees.pid(node, sup, "y");
+        assertThat(newY).isNotEqualTo(y);
+        assertThat(node.whereis("the-x")).contains(newX.narrow());
+        assertThat(node.whereis("the-y")).contains(newY.narrow());
+    }
 }
