@@ -1,6 +1,7 @@
 package io.mailroom.process;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,9 +14,11 @@ final class CrashReporter {
     private static final Logger LOG = LoggerFactory.getLogger("io.mailroom.process.crash");
 
     private final int perSecond;
-    private final AtomicLong window = new AtomicLong();
-    private final AtomicLong inWindow = new AtomicLong();
+    /** The current second and the reports logged in it, swapped as one so no report escapes the count. */
+    private final AtomicReference<Window> window = new AtomicReference<>(new Window(Long.MIN_VALUE, 0));
     private final AtomicLong suppressed = new AtomicLong();
+
+    private record Window(long second, int reported) {}
 
     CrashReporter(int perSecond) {
         this.perSecond = perSecond;
@@ -23,17 +26,22 @@ final class CrashReporter {
 
     void report(Cell<?> cell, Object lastMessage, Throwable error) {
         long second = System.nanoTime() / 1_000_000_000L;
-        long current = window.get();
-        if (second != current && window.compareAndSet(current, second)) {
-            inWindow.set(0);
-            long dropped = suppressed.getAndSet(0);
-            if (dropped > 0) {
-                LOG.error("{} more process crash reports suppressed (limit {} a second)", dropped, perSecond);
+        for (;;) {
+            Window w = window.get();
+            boolean newSecond = second > w.second(); // a late reader of the clock counts in the current window
+            if (perSecond <= 0 || !newSecond && w.reported() >= perSecond) {
+                suppressed.incrementAndGet();
+                return;
             }
-        }
-        if (inWindow.incrementAndGet() > perSecond) {
-            suppressed.incrementAndGet();
-            return;
+            if (window.compareAndSet(w, new Window(newSecond ? second : w.second(), newSecond ? 1 : w.reported() + 1))) {
+                if (newSecond) {
+                    long dropped = suppressed.getAndSet(0);
+                    if (dropped > 0) {
+                        LOG.error("{} more process crash reports suppressed (limit {} a second)", dropped, perSecond);
+                    }
+                }
+                break;
+            }
         }
         String name = cell.registeredName();
         String last = lastMessage == null ? "none"
