@@ -110,11 +110,11 @@ class ChildStartTest {
     void aSupervisorWhoseChildFailsToStartStopsTheOthersAndExits() {
         // OTP: the supervisor terminates the children already started and fails with
         // {shutdown, {failed_to_start_child, Id, Reason}}
-        Pid<Supervisor.Msg> sup = Supervisor.start(node, SupervisorSpec.of("sup", Strategy.ONE_FOR_ONE, List.of(
+        Trees.Watched sup = Trees.startWatched(node, SupervisorSpec.of("sup", Strategy.ONE_FOR_ONE, List.of(
                 worker("a", events), worker("b", events),
                 ChildSpec.worker("c", failingOn("c", n -> true)), worker("d", events))));
 
-        ExitReason reason = join(node.whenExited(sup));
+        ExitReason reason = join(sup.exit());
 
         assertThat(reason).isInstanceOf(ExitReason.Shutdown.class);
         assertThat(reason.toString()).contains("failed_to_start_child c").contains("cannot start c");
@@ -164,9 +164,11 @@ class ChildStartTest {
         }));
         eventually().until(() -> node.info(sup).orElseThrow().links().contains(stranger.toString()));
 
+        CompletableFuture<ExitReason> strangerExit = node.whenExited(stranger);
+
         stranger.send("die");
 
-        assertThat(join(node.whenExited(stranger))).hasToString("stranger died");
+        assertThat(join(strangerExit)).hasToString("stranger died");
         // the supervisor is still there and still answers, with its child untouched
         assertThat(Trees.pid(node, sup, "a")).isEqualTo(a);
         assertThat(Trees.report(node, sup).restarts()).isZero();

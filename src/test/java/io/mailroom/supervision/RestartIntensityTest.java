@@ -4,7 +4,6 @@ import static io.mailroom.supervision.TestWorker.worker;
 import static io.mailroom.supervision.Trees.awaitReplaced;
 import static io.mailroom.supervision.Trees.crash;
 import static io.mailroom.supervision.Trees.eventually;
-import static io.mailroom.supervision.Trees.exitReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.ExitReason;
@@ -75,6 +74,7 @@ class RestartIntensityTest {
         crashAndAwaitRestart(sup, "b");
         crashAndAwaitRestart(sup, "b");
         crashAndAwaitRestart(sup, "b");
+        eventually().until(() -> events.of("start").size() == 6);
         List<ChildInfo> last = Trees.children(node, sup);
         int seen = events.size();
 

@@ -163,6 +163,7 @@ class RestartStrategyTest {
 
         crash(node, a, "boom");
         awaitReplaced(node, sup, "a", a);
+        eventually().until(() -> events.of("start").size() == 4);
         int seen = events.size();
         Trees.join(Supervisor.stop(node, sup));
 

@@ -14,6 +14,7 @@ import io.mailroom.process.Pid;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -218,10 +219,11 @@ class SupervisorReportTest {
                 List.of(worker("a", events))).withIntensity(Intensity.of(1, 3600)).withListener(listener));
         eventually().until(() -> events.of("start").size() == 1);
 
+        CompletableFuture<ExitReason> supExit = node.whenExited(sup);
         crashAndAwaitRestart(sup, "a", "boom");
         crash(node, Trees.pid(node, sup, "a"), "boom");
 
-        assertThat(join(node.whenExited(sup))).isEqualTo(ExitReason.SHUTDOWN);
+        assertThat(join(supExit)).isEqualTo(ExitReason.SHUTDOWN);
         assertThat(told).containsExactly("restarting a", "gave up sup");
     }
 }

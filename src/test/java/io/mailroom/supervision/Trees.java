@@ -1,8 +1,12 @@
 package io.mailroom.supervision;
 
+import io.mailroom.process.Behaviors;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.process.ProcessContext;
+import io.mailroom.process.Signal;
+import io.mailroom.process.SpawnOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -101,7 +105,28 @@ final class Trees {
         pid.<TestWorker.Cmd>narrow().send(cmd);
     }
 
-    static ExitReason exitReason(Node node, Pid<?> pid) {
-        return join(node.whenExited(pid));
+    /** A supervisor started and monitored at once, so its exit reason is never lost to a race. */
+    record Watched(Pid<Supervisor.Msg> pid, CompletableFuture<ExitReason> exit) {}
+
+    /**
+     * Starts a supervisor from a small process that monitors it as it spawns it: for supervisors
+     * that may end before the test thread could call {@link Node#whenExited}.
+     */
+    static Watched startWatched(Node node, SupervisorSpec spec) {
+        CompletableFuture<Pid<Supervisor.Msg>> started = new CompletableFuture<>();
+        CompletableFuture<ExitReason> exit = new CompletableFuture<>();
+        node.spawn(Behaviors.<Object>setup(ctx -> {
+            ProcessContext.Spawned<Supervisor.Msg> s = ctx.spawnMonitor(Supervisor.behavior(spec),
+                    SpawnOptions.ofType("supervisor").withName(spec.name()));
+            started.complete(s.pid());
+            return Behaviors.receive(msg -> Behaviors.same()).onSignal((c, signal) -> {
+                if (signal instanceof Signal.Down d && d.ref().equals(s.ref())) {
+                    exit.complete(d.reason());
+                    return Behaviors.stopped();
+                }
+                return Behaviors.same();
+            });
+        }));
+        return new Watched(join(started), exit);
     }
 }
