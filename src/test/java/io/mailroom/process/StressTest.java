@@ -72,6 +72,46 @@ class StressTest {
         eventually().until(() -> node.stats().messagesSent() - sentBefore >= total);
     }
 
+    @Test
+    void a_run_queue_gives_each_process_to_exactly_one_taker_while_thieves_race_its_owner() throws InterruptedException {
+        int pushes = 500_000;
+        RunQueue queue = new RunQueue(256);
+        java.util.concurrent.atomic.AtomicIntegerArray taken = new java.util.concurrent.atomic.AtomicIntegerArray(pushes);
+        Cell<?>[] cells = new Cell<?>[pushes];
+        for (int i = 0; i < pushes; i++) {
+            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore());
+        }
+        java.util.concurrent.atomic.AtomicBoolean ownerDone = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> thieves = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            thieves.add(Thread.ofPlatform().start(() -> {
+                while (!ownerDone.get() || !queue.isEmpty()) {
+                    Cell<?> c = queue.poll();
+                    if (c != null) {
+                        taken.incrementAndGet((int) c.id);
+                    }
+                }
+            }));
+        }
+
+        for (int i = 0; i < pushes; i++) { // the owner pushes, and takes some back itself, as a worker does
+            while (!queue.push(cells[i])) {
+                Cell<?> c = queue.poll();
+                if (c != null) {
+                    taken.incrementAndGet((int) c.id);
+                }
+            }
+        }
+        ownerDone.set(true);
+        for (Thread t : thieves) {
+            t.join(WAIT.toMillis());
+        }
+
+        for (int i = 0; i < pushes; i++) {
+            assertThat(taken.get(i)).as("times process %s was taken", i).isEqualTo(1);
+        }
+    }
+
     /** A token passed round a ring; the last hop completes {@code done}. */
     record Token(int hopsLeft) {}
 
