@@ -1,7 +1,6 @@
 package io.mailroom.supervision;
 
 import static io.mailroom.supervision.Trees.CALL;
-import static io.mailroom.supervision.Trees.eventually;
 import static io.mailroom.supervision.Trees.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
