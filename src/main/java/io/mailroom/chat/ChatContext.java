@@ -1,0 +1,22 @@
+package io.mailroom.chat;
+
+import io.mailroom.config.MailroomProperties;
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
+import io.mailroom.supervision.Supervisor;
+import java.util.Optional;
+
+/**
+ * What room and session processes share: the node, the wire format, the room logs, the name
+ * directory, the meters and the settings. Immutable; every part is thread-safe.
+ *
+ * @param roomsSupervisor the registered name of the supervisor that rooms are started under
+ */
+public record ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
+                          MailroomProperties.Chat settings, String roomsSupervisor) {
+
+    /** The rooms supervisor, if it is running now (it may be restarting). */
+    public Optional<Pid<Supervisor.Msg>> roomsSupervisorPid() {
+        return node.whereis(roomsSupervisor);
+    }
+}

@@ -1,0 +1,471 @@
+package io.mailroom.chat;
+
+import io.mailroom.process.Behavior;
+import io.mailroom.process.Behaviors;
+import io.mailroom.process.MonitorRef;
+import io.mailroom.process.NameTakenException;
+import io.mailroom.process.Pid;
+import io.mailroom.process.ProcessContext;
+import io.mailroom.process.Signal;
+import io.mailroom.process.SpawnOptions;
+import io.mailroom.supervision.ChildSpec;
+import io.mailroom.supervision.Restart;
+import io.mailroom.supervision.StartResult;
+import io.mailroom.supervision.Supervisor;
+import io.mailroom.process.Node;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One client connection: a process under the {@code sessions} supervisor (temporary: a crashed
+ * session is not restarted; its socket is closed with 1011 and its name freed), registered as
+ * {@code session:<user>}. The WebSocket handler turns each inbound frame into an {@link Inbound}
+ * message; everything the client receives is written by this process, in order, through its
+ * {@link ClientSocket}.
+ *
+ * <p>It applies the contract's stateful rules ({@code not_joined}, {@code too_many_rooms},
+ * {@code invalid_text}, {@code rate_limited}, in that order) and talks to room processes. Every
+ * request to a room stays in an "unconfirmed" queue until the room answers it; the session monitors
+ * each room it talks to, and when a room's process ends it finds (or starts) the next one and sends
+ * it the unconfirmed requests again, after a silent {@link Room.Rejoin} that brings any message it
+ * missed. A room answers in order and dies between messages, never inside one, so a request is
+ * either answered before the room's {@code DOWN} or not done at all: nothing is lost or done twice.
+ * Messages are passed on only if their seq is beyond the last one passed on for that room, so the
+ * client sees each room's seqs rise with no duplicate.
+ */
+public final class Session {
+    /** Failures in a row (ends of the room's process, failed starts) before the session gives up on a room and crashes. */
+    static final int MAX_ROOM_FAILURES = 20;
+
+    private Session() {}
+
+    /** What a session accepts. */
+    public sealed interface Msg {}
+
+    /** A frame from the client, decoded. */
+    public record Inbound(ClientFrame frame) implements Msg {}
+
+    /** The client answered a ping. */
+    public enum Pong implements Msg { INSTANCE }
+
+    /** The socket closed (the client went, or the container closed it). */
+    public enum SocketClosed implements Msg { INSTANCE }
+
+    /** A resume took this session's name over: close with 4000 "replaced" and end. */
+    public enum Replaced implements Msg { INSTANCE }
+
+    /** A room's answer to {@link Room.Join}: the encoded {@code joined} frame and the room's last seq then. */
+    public record Joined(String room, long lastSeq, OutFrame frame) implements Msg {}
+
+    /** A room's answer to {@link Room.Leave}. */
+    public record Left(String room) implements Msg {}
+
+    /** A room's answer to {@link Room.Post}: the message is stored as {@code seq}. */
+    public record Accepted(String room, long seq, String ts, String ref) implements Msg {}
+
+    /** A room's answer to a {@link Room.Post} from a session it does not have as a member. */
+    public record NotMember(String room, String ref) implements Msg {}
+
+    /** A room's answer to {@link Room.Rejoin}: the stored messages from {@code firstSeq} on. */
+    public record Rejoined(String room, long firstSeq, List<OutFrame> missed) implements Msg {}
+
+    /**
+     * A frame a room sends to all its members: a chat message ({@code seq > 0}) or a presence event
+     * ({@code seq == 0}). One instance goes to every recipient.
+     */
+    public record Broadcast(String room, long seq, OutFrame frame) implements Msg {}
+
+    private record RoomFound(String room, Pid<Room.Msg> pid, String failure) implements Msg {}
+
+    private record Retry(String room) implements Msg {}
+
+    private enum Tick implements Msg { INSTANCE }
+
+    /** The registered name of a user's session. */
+    public static String processName(String user) {
+        return "session:" + user;
+    }
+
+    /** How the sessions supervisor starts a session (never restarted). */
+    public static ChildSpec<Msg> childSpec(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat) {
+        return ChildSpec.<Msg>worker(processName(claim.user()), () -> start(claim, socket, chat))
+                .withOptions(SpawnOptions.ofType("session"))
+                .withRestart(Restart.TEMPORARY);
+    }
+
+    /** A new session: says {@code welcome}, takes its name, and starts pinging. */
+    public static Behavior<Msg> start(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat) {
+        return Behaviors.setup(ctx -> {
+            State state = new State(claim, socket, chat, ctx);
+            state.emit(chat.frames().welcome(claim.user(), claim.token()));
+            state.register();
+            ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
+            return Behaviors.<Msg>receive(state::onMessage).onSignal(state::onSignal);
+        });
+    }
+
+    /** A session's view of one room. */
+    private static final class Link {
+        final String room;
+        /** The room's current process, or null while it is being looked up. */
+        Pid<Room.Msg> pid;
+        MonitorRef monitor;
+        boolean resolving;
+        int failures;
+        /** The client asked to be in the room (join) and has not asked to leave. */
+        boolean wanted;
+        /** The client has had {@code joined} and not {@code left}: messages are passed on. */
+        boolean live;
+        /** A Rejoin is on its way: messages are in its answer, so the live ones are not passed on. */
+        boolean rejoining;
+        /** The highest seq passed on to the client. */
+        long lastSeq;
+        /** Requests the room has not answered yet, in the order sent. */
+        final ArrayDeque<Room.Msg> unconfirmed = new ArrayDeque<>();
+
+        Link(String room) {
+            this.room = room;
+        }
+    }
+
+    /** The session's state; touched only on its own turns. */
+    private static final class State {
+        final SessionDirectory.Claim claim;
+        final String user;
+        final ClientSocket socket;
+        final ChatContext chat;
+        final Frames frames;
+        final ProcessContext<Msg> ctx;
+        final Pid<Msg> self;
+        final Map<String, Link> rooms = new HashMap<>();
+        final Map<MonitorRef, Link> byMonitor = new HashMap<>();
+        final TokenBucket bucket;
+        int wanted;
+        boolean awaitingPong;
+        MonitorRef nameHolder;
+        boolean ending;
+
+        State(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat, ProcessContext<Msg> ctx) {
+            this.claim = claim;
+            this.user = claim.user();
+            this.socket = socket;
+            this.chat = chat;
+            this.frames = chat.frames();
+            this.ctx = ctx;
+            this.self = ctx.self();
+            this.bucket = new TokenBucket(chat.settings().rate().capacity(), chat.settings().rate().refillPerSecond(),
+                    System.nanoTime());
+        }
+
+        /** Takes the name {@code session:<user>}; if the replaced session still holds it, when that one ends. */
+        void register() {
+            try {
+                ctx.register(processName(user));
+            } catch (NameTakenException e) {
+                if (e.holder() != null) {
+                    nameHolder = ctx.monitor(e.holder());
+                }
+            } catch (IllegalStateException e) {
+                // already named or ending: nothing to do
+            }
+        }
+
+        void emit(OutFrame frame) {
+            if (!socket.send(frame)) {
+                ending = true; // closed, or closing as a slow consumer
+            }
+        }
+
+        private void error(String code, String message, String ref) {
+            emit(frames.error(code, message, ref));
+        }
+
+        Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
+            switch (msg) {
+                case Inbound(var frame) -> {
+                    awaitingPong = false;
+                    handle(frame);
+                }
+                case Pong p -> awaitingPong = false;
+                case SocketClosed s -> ending = true;
+                case Replaced r -> {
+                    socket.close(4000, "replaced");
+                    ending = true;
+                }
+                case Joined(var room, var lastSeq, var frame) -> {
+                    Link l = confirm(room, Room.Join.class);
+                    if (l != null) {
+                        l.live = true;
+                        l.lastSeq = Math.max(l.lastSeq, lastSeq);
+                        l.failures = 0;
+                    }
+                    emit(frame);
+                }
+                case Left(var room) -> {
+                    Link l = confirm(room, Room.Leave.class);
+                    if (l != null) {
+                        l.live = false;
+                        l.failures = 0;
+                        forgetIfDone(l);
+                    }
+                    emit(frames.left(room));
+                }
+                case Accepted(var room, var seq, var ts, var ref) -> {
+                    Link l = confirm(room, Room.Post.class);
+                    if (l != null) {
+                        l.lastSeq = Math.max(l.lastSeq, seq);
+                        l.failures = 0;
+                    }
+                    emit(frames.ack(room, ref, seq, ts));
+                }
+                case NotMember(var room, var ref) -> {
+                    Link l = confirm(room, Room.Post.class);
+                    error("not_joined", "not a member of " + room, ref);
+                    if (l != null) {
+                        forgetIfDone(l);
+                    }
+                }
+                case Rejoined(var room, var firstSeq, var missed) -> {
+                    Link l = confirm(room, Room.Rejoin.class);
+                    if (l != null) {
+                        l.rejoining = false;
+                        l.failures = 0;
+                        long seq = firstSeq;
+                        for (OutFrame f : missed) {
+                            if (l.live && seq > l.lastSeq) {
+                                emit(f);
+                                l.lastSeq = seq;
+                            }
+                            seq++;
+                        }
+                    }
+                }
+                case Broadcast(var room, var seq, var frame) -> {
+                    Link l = rooms.get(room);
+                    if (l != null && l.live) {
+                        if (seq == 0) {
+                            emit(frame);
+                        } else if (!l.rejoining && seq > l.lastSeq) {
+                            emit(frame);
+                            l.lastSeq = seq;
+                        }
+                    }
+                }
+                case RoomFound(var room, var pid, var failure) -> {
+                    Link l = rooms.get(room);
+                    if (l != null && l.resolving) {
+                        if (pid != null) {
+                            attach(l, pid);
+                        } else {
+                            retryLater(l, failure);
+                        }
+                    }
+                }
+                case Retry(var room) -> {
+                    Link l = rooms.get(room);
+                    if (l != null && l.resolving) {
+                        lookUp(l);
+                    }
+                }
+                case Tick t -> {
+                    if (awaitingPong) {
+                        socket.close(1001, "ping timeout");
+                        ending = true;
+                    } else {
+                        awaitingPong = true;
+                        socket.ping();
+                        ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
+                    }
+                }
+            }
+            return ending ? Behaviors.stopped() : Behaviors.same();
+        }
+
+        Behavior<Msg> onSignal(ProcessContext<Msg> ctx, Signal signal) {
+            if (signal instanceof Signal.Down(var ref, var pid, var reason)) {
+                if (ref.equals(nameHolder)) {
+                    nameHolder = null;
+                    register();
+                    return Behaviors.same();
+                }
+                Link l = byMonitor.remove(ref);
+                if (l != null) {
+                    roomEnded(l, reason);
+                }
+            }
+            return Behaviors.same();
+        }
+
+        // ---- the client's frames, with the stateful rules in the contract's order
+
+        private void handle(ClientFrame frame) {
+            switch (frame) {
+                case ClientFrame.Invalid(var code, var message, var ref, var closeCode) -> {
+                    error(code, message, ref);
+                    if (closeCode != 0) {
+                        socket.close(closeCode, code);
+                        ending = true;
+                    }
+                }
+                case ClientFrame.Join(var room, var since, var ref) -> {
+                    Link l = rooms.get(room);
+                    if (l == null || !l.wanted) {
+                        if (wanted >= chat.settings().maxRoomsPerSession()) {
+                            error("too_many_rooms", "at most " + chat.settings().maxRoomsPerSession()
+                                    + " rooms per session", ref);
+                            return;
+                        }
+                        if (l == null) {
+                            l = new Link(room);
+                            rooms.put(room, l);
+                        }
+                        l.wanted = true;
+                        wanted++;
+                    }
+                    request(l, new Room.Join(self, user, since));
+                }
+                case ClientFrame.Leave(var room, var ref) -> {
+                    Link l = rooms.get(room);
+                    if (l == null || !l.wanted) {
+                        error("not_joined", "not a member of " + room, ref);
+                        return;
+                    }
+                    l.wanted = false;
+                    wanted--;
+                    request(l, new Room.Leave(self));
+                }
+                case ClientFrame.Send(var room, var text, var ref) -> {
+                    Link l = rooms.get(room);
+                    if (l == null || !l.wanted) {
+                        error("not_joined", "not a member of " + room, ref);
+                        return;
+                    }
+                    String problem = Frames.textProblem(text, chat.settings().maxTextLength());
+                    if (problem != null) {
+                        error("invalid_text", problem, ref);
+                        return;
+                    }
+                    if (!bucket.take(System.nanoTime())) {
+                        error("rate_limited", "too many messages: slow down", ref);
+                        return;
+                    }
+                    request(l, new Room.Post(self, text, ref));
+                }
+            }
+        }
+
+        // ---- talking to rooms
+
+        /** Sends a request to the room, now or once its process is known; it stays unconfirmed until answered. */
+        private void request(Link l, Room.Msg request) {
+            l.unconfirmed.addLast(request);
+            if (l.pid != null) {
+                l.pid.send(request);
+            } else if (!l.resolving) {
+                lookUp(l);
+            }
+        }
+
+        /** The answer to the oldest unconfirmed request of the room. */
+        private Link confirm(String room, Class<? extends Room.Msg> kind) {
+            Link l = rooms.get(room);
+            if (l == null) {
+                return null;
+            }
+            Room.Msg head = l.unconfirmed.peekFirst();
+            if (kind.isInstance(head)) {
+                l.unconfirmed.pollFirst();
+            } else {
+                ctx.log().warn("session {}: {} answered out of order in room {} (expected {})", user,
+                        kind.getSimpleName(), room, head);
+                for (Iterator<Room.Msg> it = l.unconfirmed.iterator(); it.hasNext(); ) {
+                    if (kind.isInstance(it.next())) {
+                        it.remove();
+                        break;
+                    }
+                }
+            }
+            return l;
+        }
+
+        private void forgetIfDone(Link l) {
+            if (!l.wanted && l.unconfirmed.isEmpty() && !l.resolving) {
+                rooms.remove(l.room);
+                if (l.monitor != null) {
+                    byMonitor.remove(l.monitor);
+                    ctx.demonitor(l.monitor);
+                }
+            }
+        }
+
+        /** Finds the room's process, or has the rooms supervisor start it (the answer comes as a message). */
+        private void lookUp(Link l) {
+            l.resolving = true;
+            Node node = chat.node();
+            Optional<Pid<Room.Msg>> pid = node.whereis(Room.processName(l.room));
+            if (pid.isPresent()) {
+                attach(l, pid.get());
+                return;
+            }
+            Optional<Pid<Supervisor.Msg>> supervisor = chat.roomsSupervisorPid();
+            if (supervisor.isEmpty()) {
+                retryLater(l, "the rooms supervisor is not running");
+                return;
+            }
+            Pid<Msg> me = self;
+            String room = l.room;
+            Supervisor.startChild(node, supervisor.get(), Room.childSpec(room, chat), chat.settings().callTimeout())
+                    .whenComplete((result, error) -> me.send(switch (result) {
+                        case StartResult.Started(var p) -> new RoomFound(room, p.narrow(), null);
+                        case StartResult.AlreadyStarted(var p) -> new RoomFound(room, p.narrow(), null);
+                        case null -> new RoomFound(room, null, String.valueOf(error));
+                        default -> new RoomFound(room, null, result.toString());
+                    }));
+        }
+
+        private void retryLater(Link l, String why) {
+            if (++l.failures > MAX_ROOM_FAILURES) {
+                throw new IllegalStateException("room " + l.room + " cannot be reached: " + why);
+            }
+            ctx.sendAfter(new Retry(l.room), Duration.ofMillis(Math.min(200, 5L * l.failures)));
+        }
+
+        /** Monitors the room's process and sends it every unconfirmed request, in order. */
+        private void attach(Link l, Pid<Room.Msg> pid) {
+            l.resolving = false;
+            l.pid = pid;
+            l.monitor = ctx.monitor(pid);
+            byMonitor.put(l.monitor, l);
+            for (Room.Msg m : l.unconfirmed) {
+                pid.send(m);
+            }
+        }
+
+        /**
+         * The room's process ended: whatever it did not answer, it did not do. Find the next one,
+         * re-attach silently (with the messages missed meanwhile) and send the rest again.
+         */
+        private void roomEnded(Link l, Object reason) {
+            l.pid = null;
+            l.monitor = null;
+            if (++l.failures > MAX_ROOM_FAILURES) {
+                throw new IllegalStateException("room " + l.room + " keeps ending: " + reason);
+            }
+            l.unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
+            if (l.live) {
+                l.unconfirmed.addFirst(new Room.Rejoin(self, user, l.lastSeq));
+                l.rejoining = true;
+            }
+            if (l.unconfirmed.isEmpty()) {
+                forgetIfDone(l);
+            } else {
+                lookUp(l);
+            }
+        }
+    }
+}
