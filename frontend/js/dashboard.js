@@ -231,7 +231,7 @@ async function setupCharts() {
     const el = $(id);
     const plot = new uPlot({
       width: Math.max(200, el.clientWidth), height: 150, axes,
-      legend: { show: series.length > 1, live: false },
+      legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: series.length === 1 ? `${s.color}22` : undefined, spanGaps: true }))],
@@ -240,6 +240,11 @@ async function setupCharts() {
       if (Math.abs(plot.width - el.clientWidth) > 2) plot.setSize({ width: Math.max(200, el.clientWidth), height: 150 });
     }).observe(el);
     charts[id] = plot;
+    if (series.length > 1) {
+      // a compact legend in the card's title instead of uPlot's table under the plot
+      el.parentElement.querySelector('h2').append(...series.map((s) =>
+        h('span', { class: 'key' }, h('span', { class: 'swatch', style: `background:${s.color}` }), s.label)));
+    }
   };
   make('chart-processes', [...TYPES, 'other'].map((t) => ({ label: t, color: COLORS[t] })));
   make('chart-mailbox', [{ label: 'messages', color: accent }]);
