@@ -36,8 +36,9 @@ public final class Behaviors {
     }
 
     /**
-     * Runs {@code factory} in the new process, on its first turn, to get its behaviour: the place
-     * to link, monitor, trap exits or start timers, with {@code self()} known.
+     * Runs {@code factory} as the new process's first turn, before spawn returns, to get its
+     * behaviour: the place to link, monitor, trap exits or start timers, with {@code self()} known.
+     * So a parent that spawns children one after another has them initialised in that order.
      */
     public static <M> Behavior<M> setup(Function<ProcessContext<M>, Behavior<M>> factory) {
         return new Behavior.Setup<>(Objects.requireNonNull(factory, "factory"));

@@ -73,6 +73,9 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         this.behavior = behavior;
         this.head = this;
         this.tail = this;
+        if (!(behavior instanceof Behavior.Receive<M> r) || r.hasTimeout()) {
+            this.state = RUNNING; // its first turn is start(): nothing may schedule it before that
+        }
         if (options.mailboxBound() > 0 || options.trapExits()) {
             Extras x = new Extras(options.mailboxBound() > 0);
             x.trapExits = options.trapExits();
@@ -162,11 +165,20 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     }
 
     /** Starts a freshly spawned process: runs its setup (and arms its timeout) on its first turn. */
+    /**
+     * The first turn, run by the spawner before spawn returns (as {@code proc_lib:start_link}
+     * waits for {@code init}): the setup runs, so children of a supervisor are initialised one
+     * after another, in order. Messages and signals that arrive meanwhile wait in the mailbox.
+     */
     void start() {
-        if (behavior instanceof Behavior.Receive<M> r && !r.hasTimeout()) {
-            return; // nothing to do until a message arrives
+        if (state != RUNNING) {
+            return; // a plain receive behaviour: nothing to do until a message arrives
         }
-        if (STATE.compareAndSet(this, WAITING, RUNNABLE)) {
+        if (!startBehavior()) {
+            return;
+        }
+        state = WAITING;
+        if (hasWork() && STATE.compareAndSet(this, WAITING, RUNNABLE)) {
             node.scheduler.submit(this);
         }
     }
@@ -796,9 +808,19 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         return x == null || x.monitoring == null ? List.of() : new ArrayList<>(x.monitoring.values());
     }
 
+    /** Watchers of this process; a call that has its answer is over even before its demonitor arrives. */
     List<Receiver> monitoredBySnapshot() {
         Extras x = extras;
-        return x == null || x.monitoredBy == null ? List.of() : new ArrayList<>(x.monitoredBy.values());
+        if (x == null || x.monitoredBy == null) {
+            return List.of();
+        }
+        List<Receiver> watchers = new ArrayList<>();
+        for (Receiver r : x.monitoredBy.values()) {
+            if (!(r instanceof CallReply<?> call && call.isDone())) {
+                watchers.add(r);
+            }
+        }
+        return watchers;
     }
 
     @Override

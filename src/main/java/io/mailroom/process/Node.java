@@ -86,8 +86,9 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Spawns a process running {@code behavior}. A setup behaviour runs on the new process's first
-     * turn, not in the caller. With a name in {@code options}, the process is registered before this
+     * Spawns a process running {@code behavior}. A setup behaviour runs before this returns, as the
+     * new process's first turn (as {@code proc_lib:start_link} waits for {@code init}); if it throws,
+     * the process ends with a crash and its links and monitors are told, as for any crash. With a name in {@code options}, the process is registered before this
      * returns; a taken name throws {@link NameTakenException} and nothing is spawned.
      *
      * @throws IllegalStateException if the node is shut down

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -102,8 +101,6 @@ class RestartStrategyTest {
 
     @Test
     @Timeout(30)
-    @Disabled("runtime bug: setups of processes spawned in one turn run last-spawned-first (runNext slot), and "
-            + "there is no way for the supervisor to wait for a child's setup; see StartStopOrderTest")
     void oneForAllInitialisesTheRestartedChildrenInStartOrder() {
         Pid<Supervisor.Msg> sup = start(Strategy.ONE_FOR_ALL, "a", "b", "c", "d");
         Map<String, Pid<?>> before = pids(node, sup);

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -57,11 +56,6 @@ class StartStopOrderTest {
 
     @Test
     @Timeout(30)
-    @Disabled("runtime bug: a setup runs asynchronously on the child's first turn, and a process spawned from a "
-            + "scheduler thread goes to that worker's runNext slot, displacing the previous one to the back of the "
-            + "queue, so the last child spawned runs its setup first (observed: start order c, a, b, 50 of 50 runs). "
-            + "OTP's start_link returns only after the child's init; the runtime gives a supervisor no way to wait "
-            + "for a child's setup (no init acknowledgement / post-setup hook), so Supervisor cannot serialise it")
     void eachChildIsInitialisedBeforeTheNextOneIsStarted() {
         startAbc();
 
