@@ -140,6 +140,29 @@ class StressTest {
         }
     }
 
+    record Ball(Pid<Ball> from, int n) {}
+
+    @Test
+    void a_million_round_trips_between_two_processes_complete() {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        Pid<Ball> pong = node.spawn(Behaviors.receive((ctx, ball) -> {
+            ball.from().send(new Ball(ctx.self(), ball.n()));
+            return Behaviors.same();
+        }));
+        Pid<Ball> ping = node.spawn(Behaviors.receive((ctx, ball) -> {
+            if (ball.n() == 1_000_000) {
+                done.complete(ball.n());
+                return Behaviors.stopped();
+            }
+            pong.send(new Ball(ctx.self(), ball.n() + 1));
+            return Behaviors.same();
+        }));
+
+        ping.send(new Ball(pong, 0));
+
+        assertThat(await(done)).isEqualTo(1_000_000);
+    }
+
     record Ask(int n, Pid<Integer> replyTo) {}
 
     @Test
