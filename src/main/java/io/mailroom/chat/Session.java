@@ -2,6 +2,7 @@ package io.mailroom.chat;
 
 import io.mailroom.process.Behavior;
 import io.mailroom.process.Behaviors;
+import io.mailroom.process.ExitReason;
 import io.mailroom.process.MonitorRef;
 import io.mailroom.process.NameTakenException;
 import io.mailroom.process.Pid;
@@ -41,6 +42,8 @@ import java.util.Optional;
 public final class Session {
     /** Failures in a row (ends of the room's process, failed starts) before the session gives up on a room and crashes. */
     static final int MAX_ROOM_FAILURES = 20;
+    /** Look-ups (2 ms apart) that a session waits for the supervisor to restart a crashed room. */
+    static final int RESTART_WAIT_LOOKUPS = 250;
 
     private Session() {}
 
@@ -117,6 +120,8 @@ public final class Session {
         MonitorRef monitor;
         boolean resolving;
         int failures;
+        /** Look-ups left before the session starts the room itself rather than wait for its supervisor's restart. */
+        int awaitRestart;
         /** The client asked to be in the room (join) and has not asked to leave. */
         boolean wanted;
         /** The client has had {@code joined} and not {@code left}: messages are passed on. */
@@ -412,6 +417,12 @@ public final class Session {
                 attach(l, pid.get());
                 return;
             }
+            if (l.awaitRestart > 0) {
+                // the room crashed: its supervisor restarts it; starting one here would race that restart
+                l.awaitRestart--;
+                ctx.sendAfter(new Retry(l.room), Duration.ofMillis(2));
+                return;
+            }
             Optional<Pid<Supervisor.Msg>> supervisor = chat.roomsSupervisorPid();
             if (supervisor.isEmpty()) {
                 retryLater(l, "the rooms supervisor is not running");
@@ -438,6 +449,7 @@ public final class Session {
         /** Monitors the room's process and sends it every unconfirmed request, in order. */
         private void attach(Link l, Pid<Room.Msg> pid) {
             l.resolving = false;
+            l.awaitRestart = 0;
             l.pid = pid;
             l.monitor = ctx.monitor(pid);
             byMonitor.put(l.monitor, l);
@@ -450,9 +462,12 @@ public final class Session {
          * The room's process ended: whatever it did not answer, it did not do. Find the next one,
          * re-attach silently (with the messages missed meanwhile) and send the rest again.
          */
-        private void roomEnded(Link l, Object reason) {
+        private void roomEnded(Link l, ExitReason reason) {
             l.pid = null;
             l.monitor = null;
+            // transient: a crashed room is restarted by the rooms supervisor; one that stopped is not
+            l.awaitRestart = reason instanceof ExitReason.Normal || reason instanceof ExitReason.Shutdown
+                    || reason instanceof ExitReason.NoProc ? 0 : RESTART_WAIT_LOOKUPS;
             if (++l.failures > MAX_ROOM_FAILURES) {
                 throw new IllegalStateException("room " + l.room + " keeps ending: " + reason);
             }

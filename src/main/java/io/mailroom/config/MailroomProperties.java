@@ -79,6 +79,9 @@ public record MailroomProperties(
      * @param maxTextLength       the longest {@code text}, in code points ({@code invalid_text} beyond)
      * @param rate                the per-session token bucket for {@code send} frames
      * @param outboundQueue       UTF-8 bytes waiting for a socket beyond which it is closed as a slow consumer
+     * @param socketSendBuffer    the kernel send buffer of each accepted socket (SO_SNDBUF), fixed so that
+     *                            what a slow client leaves unread piles up in the outbound queue, where it
+     *                            is counted, and not in kernel memory; 0 leaves it to the OS's autotuning
      * @param roomIdleTimeout     how long a room process lives with no members
      * @param pingInterval        how often a session pings its peer; a peer that has not answered the
      *                            previous ping by the next one is taken as dead and closed
@@ -95,6 +98,7 @@ public record MailroomProperties(
             @DefaultValue("4000") int maxTextLength,
             @DefaultValue Rate rate,
             @DefaultValue("1MB") DataSize outboundQueue,
+            @DefaultValue("64KB") DataSize socketSendBuffer,
             @DefaultValue("60s") Duration roomIdleTimeout,
             @DefaultValue("30s") Duration pingInterval,
             @DefaultValue("5s") Duration sendTimeout,

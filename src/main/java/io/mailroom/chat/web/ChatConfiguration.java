@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.socket.config.annotation.EnableWebSocket;
@@ -64,6 +66,22 @@ public class ChatConfiguration implements WebSocketConfigurer {
     @Bean
     public ChatSockets chatSockets(ChatWebSocketHandler handler, MailroomProperties properties) {
         return new ChatSockets(handler, properties.chat().sendTimeout());
+    }
+
+    /**
+     * A fixed kernel send buffer per socket: autotuned, the kernel would hold megabytes for a
+     * client that stopped reading, unseen by the slow-consumer bound (protocol.md §1 counts only
+     * the server's own queue).
+     */
+    @Bean
+    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatSocketBuffers(MailroomProperties properties) {
+        long bytes = properties.chat().socketSendBuffer().toBytes();
+        return factory -> {
+            if (bytes > 0) {
+                factory.addConnectorCustomizers(connector ->
+                        connector.setProperty("socket.txBufSize", String.valueOf(bytes)));
+            }
+        };
     }
 
     @Override

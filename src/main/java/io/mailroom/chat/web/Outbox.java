@@ -63,7 +63,8 @@ final class Outbox implements ClientSocket, SendHandler {
         if (state != OPEN) {
             return false;
         }
-        if (queuedBytes.addAndGet(frame.bytes()) > bound) {
+        long q = queuedBytes.addAndGet(frame.bytes());
+        if (q > bound) {
             slowConsumer();
             return false;
         }
