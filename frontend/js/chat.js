@@ -117,6 +117,8 @@ client.addEventListener('status', (event) => {
       setText(ui.status, 'Not connected');
       ui.banner.hidden = true;
   }
+  renderHead();
+  renderMembers();
   renderComposer();
 });
 
@@ -220,6 +222,7 @@ function renderHead() {
 function renderMembers() {
   const room = active ? client.rooms.get(active) : null;
   const members = room?.members ?? [];
+  ui.members.classList.toggle('stale', Boolean(room && !room.joined));
   fill(ui.members, members.map((m) =>
     h('li', { class: m === client.user ? 'me' : null }, m, m === client.user ? ' (you)' : '')));
   setText(ui.membersToggle, `Members (${members.length})`);

@@ -222,9 +222,13 @@ async function setupCharts() {
   const axisColor = styles.getPropertyValue('--muted').trim() || '#57606a';
   const gridColor = styles.getPropertyValue('--border').trim() || '#d0d7de';
   const accent = styles.getPropertyValue('--accent').trim() || '#0b57d0';
-  const clock = (u, splits) => splits.map((s) => new Date(s * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+  const clock = (u, splits) => {
+    const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+    const format = span < 180 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' };
+    return splits.map((s) => new Date(s * 1000).toLocaleTimeString([], format));
+  };
   const axes = [
-    { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, values: clock, space: 60 },
+    { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, values: clock, space: 90 },
     { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 50 },
   ];
   const make = (id, series) => {
@@ -336,7 +340,7 @@ function addRow(p) {
   }, 'Kill');
   const tr = h('tr', { dataset: { pid: p.pid, name: p.name ?? '', type: p.type ?? '' } },
     h('td', { class: 'mono' }, p.pid),
-    h('td', { class: 'mono' }, p.name ?? '–'),
+    h('td', { class: 'mono name' }, p.name ?? '–'),
     h('td', {}, p.type ?? ''),
     cells.status, cells.mailbox, cells.reductions, cells.supervisor, cells.restarts,
     h('td', {}, kill));

@@ -7,6 +7,9 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
 
 /** Two people chatting in two real browsers, through the page only (and the actuator, to cut a socket). */
 class ChatPageTest extends UiTest {
@@ -30,7 +33,7 @@ class ChatPageTest extends UiTest {
 
     @Test
     void twoPagesChatInOneRoomAndSeeEachOtherComeAndGo() {
-        String room = unique("r");
+        String room = unique("front-desk");
         ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
         ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
 
@@ -59,10 +62,33 @@ class ChatPageTest extends UiTest {
                     bob.user + ": Hi Ada! Any parcels for me?",
                     ada.user + ": Two, and a postcard.");
         }
+
+        // a second room: Ada joins it by name, Bob from the room list (GET /api/rooms, with counts)
+        String office = unique("back-office");
+        ada.browser.find("#join-room").sendKeys(office, Keys.ENTER);
+        ada.waitJoined(office);
+        ada.browser.find("li.room-item[data-room='" + room + "'] button.open").click();
+        String listed = "#directory button[data-room='" + office + "']";
+        bob.browser.waitFor("the room list shows " + office, d -> !bob.browser.findAll(listed).isEmpty());
+        assertThat(bob.browser.text(listed)).contains("1 member");
+        bob.browser.find(listed).click();
+        bob.waitJoined(office);
+        bob.send("There is a parcel for you in the back office.");
+        bob.waitShown(office, "There is a parcel for you in the back office.", "sent");
+
+        // Ada, still looking at the first room, sees an unread count on the other
+        String badge = "li.room-item[data-room='" + office + "'] .badge";
+        ada.browser.waitFor("an unread badge", d -> !ada.browser.findAll(badge).isEmpty());
+        assertThat(ada.browser.text(badge)).isEqualTo("1");
+        ada.browser.js("document.activeElement?.blur()");
         ada.browser.screenshot("chat.png");
         bob.browser.phoneWidth();
         bob.browser.screenshot("chat-phone.png");
         bob.browser.desktopWidth();
+        ada.browser.find("li.room-item[data-room='" + office + "'] button.open").click();
+        ada.waitShown(office, "There is a parcel for you in the back office.", "sent");
+        assertThat(ada.browser.findAll(badge)).isEmpty();
+        ada.browser.find("li.room-item[data-room='" + room + "'] button.open").click();
 
         // Bob leaves: his page drops the room, Ada's member list follows
         bob.browser.find("li.room-item[data-room='" + room + "'] button.leave").click();
@@ -74,7 +100,7 @@ class ChatPageTest extends UiTest {
 
     @Test
     void htmlInAMessageIsShownAsTextAndRunsNothing() {
-        String room = unique("r");
+        String room = unique("xss");
         ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
         ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
         String attack = "<img src=x onerror=alert(1)>";
@@ -99,8 +125,39 @@ class ChatPageTest extends UiTest {
     }
 
     @Test
+    void aTakenNameATooLongMessageAndRateLimitingAreShownInline() {
+        String room = unique("limits");
+        ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
+
+        // the same name, in other letter case, while Ada is connected
+        second.get("about:blank");
+        second.get(url("/#" + room));
+        second.find("#name").sendKeys(ada.user.toUpperCase(java.util.Locale.ROOT), Keys.ENTER);
+        second.waitFor("name_taken shown", d -> second.text("#name-error").contains("in use"));
+        assertThat(second.find("#chat").isDisplayed()).isFalse();
+        second.find("#name").sendKeys("!", Keys.ENTER);
+        second.waitFor("a bad name refused before it is sent", d -> second.text("#name-error").contains("1–32"));
+
+        // 4001 characters: refused on the page, nothing sent
+        ada.browser.js("const t = document.getElementById('text'); t.value = 'x'.repeat(4001); t.dispatchEvent(new Event('input'));");
+        ada.browser.find("#text").sendKeys(Keys.ENTER);
+        ada.browser.waitFor("too long shown", d -> ada.browser.text("#send-error").contains("Too long"));
+        assertThat(ada.messages(room)).isEmpty();
+        ada.browser.js("const t = document.getElementById('text'); t.value = ''; t.dispatchEvent(new Event('input'));");
+
+        // a burst past the token bucket (100, refilled at 50/s): the dropped ones say so, with Retry
+        ada.browser.js("for (let i = 0; i < 160; i++) window.mailroomChat.send(arguments[0], 'burst ' + i);", room);
+        ada.browser.waitFor("every burst message answered",
+                d -> ada.messages(room).stream().noneMatch(m -> "pending".equals(m.get("state"))));
+        List<WebElement> dropped = ada.browser.findAll("li.message[data-error='rate_limited']");
+        assertThat(dropped).isNotEmpty();
+        assertThat(dropped.get(0).findElement(By.cssSelector(".problem")).getText()).contains("too fast", "Retry");
+        assertThat(ada.messages(room)).filteredOn(m -> "sent".equals(m.get("state"))).hasSizeGreaterThanOrEqualTo(100);
+    }
+
+    @Test
     void afterTheServerKillsItsSessionThePageReconnectsAndShowsWhatItMissedOnce() {
-        String room = unique("r");
+        String room = unique("reconnect");
         ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
         ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
         ada.browser.waitFor("Ada sees Bob", d -> ada.members().contains(bob.user));

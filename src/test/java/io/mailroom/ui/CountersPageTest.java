@@ -26,7 +26,7 @@ class CountersPageTest extends UiTest {
 
     @Test
     void createIncrementAndCrashThenTheSupervisorRestartsItAtItsInitialValue() {
-        String name = unique("c");
+        String name = unique("parcels");
         browser.get(url("/counters.html"));
         browser.find("#new-name").sendKeys(name);
         WebElement initial = browser.find("#new-initial");

@@ -46,7 +46,7 @@ class DashboardPageTest extends UiTest {
     @Test
     void showsLiveFiguresAndTheTreeAndAKilledRoomIsRestarted() throws Exception {
         // someone chatting, so that there is a room process to kill
-        String room = unique("dash");
+        String room = unique("sorting");
         try (Chatter chatter = Chatter.join(port, unique("Carol"), room)) {
             browser.get(url("/dashboard.html"));
             browser.find("#password").sendKeys(PASSWORD, Keys.ENTER);
@@ -85,7 +85,8 @@ class DashboardPageTest extends UiTest {
 
             new Select(browser.find("#type-filter")).selectByValue("");
             browser.waitFor("all processes listed", d -> browser.findAll("#process-rows tr").size() > 1);
-            browser.driver.manage().window().setSize(new Dimension(1440, 1300));
+            browser.driver.manage().window().setSize(new Dimension(1440, 1040));
+            browser.js("document.activeElement?.blur()");
             browser.waitFor("charts resized", d -> browser.js(
                     "return [...document.querySelectorAll('.chart .plot')].every(p => Math.abs(p.querySelector('canvas').clientWidth - p.clientWidth) < 4)"));
             browser.screenshot("dashboard.png");

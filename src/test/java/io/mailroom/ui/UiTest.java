@@ -45,9 +45,12 @@ abstract class UiTest {
         return "http://localhost:" + port + path;
     }
 
-    /** A fresh name, lowercase, valid for users, rooms and counters alike. */
+    /**
+     * A name no other test of this run uses (the server lives as long as this JVM): prefix-N,
+     * valid for users, and for rooms and counters when prefix is lowercase.
+     */
     static String unique(String prefix) {
-        return prefix + Long.toString(System.nanoTime() % 1_000_000_000L, 36) + IDS.incrementAndGet();
+        return prefix + "-" + IDS.incrementAndGet();
     }
 
     /** An actuator or REST request as the admin; returns the status and the parsed body (or null). */
