@@ -97,7 +97,7 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             node.countDropped();
             return;
         }
-        if (options.mailboxBound() > 0 && !admit()) {
+        if (options.mailboxBound() > 0 && !admit(message)) {
             return;
         }
         enqueue(new MailNode(message));
@@ -105,11 +105,15 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         wake();
     }
 
-    /** Bounded mailboxes: counts the arrival and applies the overflow policy. */
-    private boolean admit() {
+    /**
+     * Bounded mailboxes: counts the arrival and applies the overflow policy. The bound is for
+     * ordinary messages: a {@link Signal.Down} or a receive-timeout tick is always let in (the
+     * runtime owes it to the process: a monitor reports exactly once).
+     */
+    private boolean admit(Object message) {
         Extras x = extras;
         int depth = x.queued.incrementAndGet();
-        if (depth <= options.mailboxBound()) {
+        if (depth <= options.mailboxBound() || isSystemMessage(message)) {
             return true;
         }
         switch (options.overflow()) {
@@ -270,13 +274,19 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             n.message = null;
             if (x != null && x.queued != null) {
                 int depth = x.queued.decrementAndGet();
-                if (options.overflow() == OverflowPolicy.DROP_OLDEST && depth >= options.mailboxBound()) {
+                if (options.overflow() == OverflowPolicy.DROP_OLDEST && depth >= options.mailboxBound()
+                        && !isSystemMessage(m)) {
                     node.countDropped();
                     continue; // over the bound: this oldest message makes room
                 }
             }
             return m;
         }
+    }
+
+    /** What the runtime itself puts in a mailbox, which a bounded mailbox never refuses or drops. */
+    private static boolean isSystemMessage(Object message) {
+        return message instanceof Signal || message instanceof ReceiveTimeout;
     }
 
     /** Handles one message; false if the process ended. */

@@ -2,6 +2,7 @@ package io.mailroom.process;
 
 import static io.mailroom.process.ProcessTesting.WAIT;
 import static io.mailroom.process.ProcessTesting.await;
+import static io.mailroom.process.ProcessTesting.awaitEnded;
 import static io.mailroom.process.ProcessTesting.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class BoundedMailboxTest {
 
-    private final Node node = Node.start();
+    private final Node node = Node.start(ProcessTesting.schedulers(2));
 
     @AfterEach
     void shutDown() {
@@ -99,6 +100,63 @@ class BoundedMailboxTest {
         child.send(new Fill(10));
 
         assertThat(parent.nextExit()).isEqualTo(new Signal.Exit(child, ExitReason.of("mailbox_overflow")));
+    }
+
+    @Test
+    void a_down_is_never_refused_by_a_full_mailbox() {
+        Probe target = Probe.spawn(node);
+        List<Object> seen = Collections.synchronizedList(new ArrayList<>());
+        Pid<Object> watcher = node.spawn(Behaviors.receive((ctx, message) -> {
+            if (message.equals("fill up, then kill the target")) {
+                ctx.monitor(target.pid());
+                for (int i = 0; i < 3; i++) {
+                    ctx.self().send("filler");
+                }
+                ctx.exit(target.pid(), ExitReason.KILL);
+                awaitEnded(node, target.pid()); // its Down arrives while the mailbox is full
+            } else {
+                seen.add(message);
+            }
+            return Behaviors.same();
+        }).onSignal((ctx, signal) -> {
+            seen.add(signal);
+            return Behaviors.same();
+        }), bounded(3, OverflowPolicy.DROP_NEWEST));
+
+        watcher.send("fill up, then kill the target");
+
+        eventually().until(() -> seen.size() == 4);
+        assertThat(seen).containsExactly("filler", "filler", "filler",
+                new Signal.Down(((Signal.Down) seen.get(3)).ref(), target.pid(), ExitReason.KILLED));
+    }
+
+    @Test
+    void a_down_is_never_dropped_as_the_oldest_message() {
+        Probe target = Probe.spawn(node);
+        List<Object> seen = Collections.synchronizedList(new ArrayList<>());
+        Pid<Object> watcher = node.spawn(Behaviors.receive((ctx, message) -> {
+            if (message.equals("kill the target, then fill up")) {
+                ctx.monitor(target.pid());
+                ctx.exit(target.pid(), ExitReason.KILL);
+                awaitEnded(node, target.pid()); // its Down is now the oldest message
+                for (int i = 1; i <= 5; i++) {
+                    ctx.self().send("filler " + i);
+                }
+            } else {
+                seen.add(message);
+            }
+            return Behaviors.same();
+        }).onSignal((ctx, signal) -> {
+            seen.add(signal);
+            return Behaviors.same();
+        }), bounded(3, OverflowPolicy.DROP_OLDEST));
+
+        watcher.send("kill the target, then fill up");
+
+        eventually().until(() -> seen.size() == 4);
+        assertThat(seen.get(0)).isInstanceOfSatisfying(Signal.Down.class,
+                down -> assertThat(down.reason()).isEqualTo(ExitReason.KILLED));
+        assertThat(seen.subList(1, 4)).containsExactly("filler 3", "filler 4", "filler 5");
     }
 
     @Test
