@@ -21,9 +21,9 @@ public final class ChatMetrics {
 
     public ChatMetrics(MeterRegistry registry, IntSupplier sessions) {
         Gauge.builder("mailroom.chat.sessions", sessions, s -> s.getAsInt())
-                .description("live chat sessions").register(registry);
+                .description("live chat sessions").strongReference(true).register(registry);
         Gauge.builder("mailroom.chat.rooms", rooms, AtomicInteger::get)
-                .description("live room processes").register(registry);
+                .description("live room processes").strongReference(true).register(registry);
         this.messages = Counter.builder("mailroom.chat.messages")
                 .description("accepted chat messages").register(registry);
         this.delivery = Timer.builder("mailroom.chat.delivery")

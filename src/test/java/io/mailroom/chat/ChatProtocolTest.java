@@ -662,7 +662,40 @@ class ChatProtocolTest {
         }
     }
 
-    static Duration seconds(long s) {
-        return Duration.ofSeconds(s);
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
+
+    @Autowired
+    org.springframework.beans.factory.ObjectProvider<io.micrometer.prometheusmetrics.PrometheusMeterRegistry> prometheus;
+
+    @Test
+    void chatMetersCountSessionsRoomsMessagesAndDeliveries() {
+        String room = room("metered");
+        double messagesBefore = meters.get("mailroom.chat.messages").counter().count();
+        long deliveriesBefore = meters.get("mailroom.chat.delivery").timer().count();
+        try (ChatClient a = ChatClient.welcomed(port, user("Meter")); ChatClient b = ChatClient.welcomed(port, user("Meter"))) {
+            a.joined(room);
+            b.joined(room);
+            a.expect("presence");
+            assertThat(meters.get("mailroom.chat.sessions").gauge().value()).isGreaterThanOrEqualTo(2);
+            assertThat(meters.get("mailroom.chat.rooms").gauge().value()).isGreaterThanOrEqualTo(1);
+            a.say(room, "count me", null).expect("ack");
+            b.expect("message");
+            assertThat(meters.get("mailroom.chat.messages").counter().count()).isGreaterThanOrEqualTo(messagesBefore + 1);
+            await().atMost(ChatClient.WAIT).until(() ->
+                    meters.get("mailroom.chat.delivery").timer().count() >= deliveriesBefore + 1);
+            // no pid, user or room tags
+            for (String name : List.of("mailroom.chat.sessions", "mailroom.chat.rooms", "mailroom.chat.messages",
+                    "mailroom.chat.delivery")) {
+                assertThat(meters.get(name).meter().getId().getTags()).isEmpty();
+            }
+            io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = prometheus.getIfAvailable();
+            if (registry != null) {
+                String scrape = registry.scrape();
+                assertThat(scrape).contains("mailroom_chat_sessions ", "mailroom_chat_rooms ",
+                        "mailroom_chat_messages_total ", "mailroom_chat_delivery_seconds_bucket{le=",
+                        "mailroom_chat_delivery_seconds_count ");
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ public class ChatConfiguration implements WebSocketConfigurer {
 
     @Bean
     public RoomStore roomStore(MailroomProperties properties) {
-        return new RoomStore(Math.max(properties.chat().historySize(), properties.chat().catchUpLimit()));
+        return new RoomStore(properties.chat().historySize());
     }
 
     @Bean

@@ -1,0 +1,151 @@
+package io.mailroom.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+/** The configurable limits, set small: session limit, stored history, idle rooms, dead peers. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "mailroom.chat.max-sessions=3",
+        "mailroom.chat.history-size=5",
+        "mailroom.chat.room-idle-timeout=300ms",
+        "mailroom.chat.ping-interval=300ms"})
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ChatLimitsTest {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    Node node;
+
+    @Autowired
+    SessionDirectory directory;
+
+    static String id(String base) {
+        return base + IDS.incrementAndGet();
+    }
+
+    private void noSessions() {
+        await().atMost(ChatClient.WAIT).until(() -> directory.count() == 0);
+    }
+
+    @Test
+    void pastTheSessionLimitTheServerIsFull() {
+        noSessions();
+        List<ChatClient> clients = new ArrayList<>();
+        try {
+            String first = id("Full");
+            ChatClient c0 = ChatClient.connect(port, first);
+            String token = c0.expect("welcome").get("session").asString();
+            clients.add(c0);
+            clients.add(ChatClient.welcomed(port, id("Full")));
+            clients.add(ChatClient.welcomed(port, id("Full")));
+            try (ChatClient refused = ChatClient.connect(port, id("Full"))) {
+                refused.expectError("server_full");
+                assertThat(refused.awaitClose()).isEqualTo(1013);
+            }
+            // a taken name is name_taken, full or not (the contract's order)
+            try (ChatClient taken = ChatClient.connect(port, first)) {
+                taken.expectError("name_taken");
+            }
+            // a resume frees a session as it takes one: allowed at the limit
+            ChatClient resumed = ChatClient.connect(ChatClient.uri(port, first, token));
+            resumed.expect("welcome");
+            assertThat(c0.awaitClose()).isEqualTo(4000);
+            clients.add(resumed);
+            // a disconnect frees a place
+            clients.remove(1).close();
+            await().atMost(ChatClient.WAIT).until(() -> directory.count() == 2);
+            clients.add(ChatClient.welcomed(port, id("Full")));
+        } finally {
+            clients.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aRoomStoresItsLastHistorySizeMessagesAndSaysWhenACatchUpIsTruncated() {
+        noSessions();
+        String room = id("short-");
+        try (ChatClient a = ChatClient.welcomed(port, id("Teller"))) {
+            a.joined(room);
+            for (int i = 1; i <= 8; i++) {
+                a.say(room, "n" + i, null);
+            }
+            a.skipTo(n -> n.get("type").asString().equals("ack") && n.get("seq").asLong() == 8);
+            JsonNode last = a.joined(room);
+            assertThat(seqs(last.get("history"))).containsExactly(4L, 5L, 6L, 7L, 8L);
+            assertThat(last.has("truncated")).isFalse();
+            JsonNode truncated = a.send(Map.of("type", "join", "room", room, "since", 1)).expect("joined");
+            assertThat(seqs(truncated.get("history"))).containsExactly(4L, 5L, 6L, 7L, 8L);
+            assertThat(truncated.get("truncated").asBoolean()).isTrue();
+            JsonNode whole = a.send(Map.of("type", "join", "room", room, "since", 3)).expect("joined");
+            assertThat(seqs(whole.get("history"))).containsExactly(4L, 5L, 6L, 7L, 8L);
+            assertThat(whole.has("truncated")).isFalse();
+            JsonNode rest = Rest.get(port, "/api/rooms/" + room + "/messages?since=0").body();
+            assertThat(seqs(rest)).containsExactly(4L, 5L, 6L, 7L, 8L);
+        }
+    }
+
+    static List<Long> seqs(JsonNode array) {
+        List<Long> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.get("seq").asLong()));
+        return out;
+    }
+
+    @Test
+    void aRoomProcessStopsWhenIdleAndItsHistoryAndSeqCarryOn() {
+        noSessions();
+        String room = id("idle-");
+        try (ChatClient a = ChatClient.welcomed(port, id("Idler"))) {
+            a.joined(room);
+            a.say(room, "before", null).expect("ack");
+            Pid<?> first = node.whereis(Room.processName(room)).orElseThrow();
+            // a member keeps it alive past the idle timeout
+            await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(5)).until(first::isAlive);
+            a.leave(room).expect("left");
+            await().atMost(ChatClient.WAIT).until(() -> !first.isAlive());
+            assertThat(node.whereis(Room.processName(room))).isEmpty();
+            assertThat(Rest.get(port, "/api/rooms/" + room).body().get("lastSeq").asLong()).isEqualTo(1);
+            JsonNode joined = a.joined(room);
+            assertThat(seqs(joined.get("history"))).containsExactly(1L);
+            assertThat(a.say(room, "after", null).expect("ack").get("seq").asLong()).isEqualTo(2);
+            assertThat(node.whereis(Room.processName(room))).isPresent().get().isNotEqualTo(first);
+        }
+    }
+
+    @Test
+    void aPeerThatDoesNotAnswerPingsIsClosedAndCleanedUp() throws Exception {
+        noSessions();
+        String mute = id("Mute");
+        String room = id("pings-");
+        try (ChatClient watcher = ChatClient.welcomed(port, id("Watcher"));
+             RawClient dead = RawClient.connect(port, mute, 64 * 1024)) {
+            watcher.joined(room);
+            dead.sendText("{\"type\":\"join\",\"room\":\"" + room + "\"}");
+            assertThat(watcher.expect("presence").get("event").asString()).isEqualTo("join");
+            JsonNode leave = watcher.expect("presence");
+            assertThat(leave.get("event").asString()).isEqualTo("leave");
+            assertThat(leave.get("user").asString()).isEqualTo(mute);
+            await().atMost(ChatClient.WAIT).until(() -> node.whereis(Session.processName(mute)).isEmpty());
+            // a client that answers pings (the JDK's does) stays through many intervals
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> !watcher.isClosed() && directory.count() == 1);
+        }
+    }
+}
