@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.mailroom.process.Node;
 import io.mailroom.process.NodeStats;
 import io.mailroom.process.SchedulerStats;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,10 +55,9 @@ public final class RuntimeMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         registries.add(registry);
-        for (String type : KNOWN_TYPES) {
-            registerType(registry, type);
-        }
-        for (String type : typesRegistered) {
+        Set<String> types = new LinkedHashSet<>(KNOWN_TYPES);
+        types.addAll(typesRegistered);
+        for (String type : types) {
             registerType(registry, type);
         }
 
