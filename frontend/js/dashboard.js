@@ -8,7 +8,6 @@ import { parsePrometheus, total, byLabel } from './prometheus.js';
 const POLL_MS = 1500;
 const WINDOW_S = 5 * 60;          // the charts' time span
 const TYPES = ['supervisor', 'room', 'session', 'counter'];
-const COLORS = { supervisor: '#8250df', room: '#0b57d0', session: '#1a7f37', counter: '#b35900', other: '#6e7781' };
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -162,13 +161,15 @@ function showMetrics(m) {
   const bySupervisor = byLabel(m, 'mailroom_supervisor_restarts_total', 'supervisor');
   const exits = byLabel(m, 'mailroom_process_exits_total', 'reason');
 
-  let rate = null;
-  let chatRate = null;
-  if (previous && now > previous.t && sent >= previous.sent) {
+  // a rate over less than a second (an extra refresh after a click) says little: keep the last one
+  const fresh = !previous || now - previous.t >= 1 || sent < previous.sent;
+  let rate = previous?.rate ?? null;
+  let chatRate = previous?.chatRate ?? null;
+  if (previous && fresh && sent >= previous.sent) {
     rate = (sent - previous.sent) / (now - previous.t);
     chatRate = Math.max(0, chatMessages - previous.chat) / (now - previous.t);
   }
-  previous = { t: now, sent, chat: chatMessages };
+  if (fresh) previous = { t: now, sent, chat: chatMessages, rate, chatRate };
 
   tile('tile-processes', formatNumber(processes),
     Object.entries(perType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${formatNumber(n)}`).join(' · '));
@@ -183,6 +184,7 @@ function showMetrics(m) {
   tile('tile-chat', `${formatNumber(total(m, 'mailroom_chat_sessions'))} · ${formatNumber(total(m, 'mailroom_chat_rooms'))}`,
     `${formatNumber(chatMessages)} messages accepted`);
 
+  if (!fresh) return;
   history.t.push(now);
   let known = 0;
   for (const type of TYPES) {
@@ -221,7 +223,7 @@ async function setupCharts() {
   const styles = getComputedStyle(document.documentElement);
   const axisColor = styles.getPropertyValue('--muted').trim() || '#57606a';
   const gridColor = styles.getPropertyValue('--border').trim() || '#d0d7de';
-  const accent = styles.getPropertyValue('--accent').trim() || '#0b57d0';
+  const COLORS = Object.fromEntries([...TYPES, 'other'].map((t) => [t, styles.getPropertyValue(`--c-${t}`).trim() || '#6e7781']));
   const clock = (u, splits) => {
     const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
     const format = span < 180 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' };
@@ -234,7 +236,7 @@ async function setupCharts() {
   const make = (id, series) => {
     const el = $(id);
     const plot = new uPlot({
-      width: Math.max(200, el.clientWidth), height: 150, axes,
+      width: Math.max(200, el.clientWidth), height: 150, axes, padding: [8, 30, 0, 0],
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
@@ -251,7 +253,7 @@ async function setupCharts() {
     }
   };
   make('chart-processes', [...TYPES, 'other'].map((t) => ({ label: t, color: COLORS[t] })));
-  make('chart-mailbox', [{ label: 'messages', color: accent }]);
+  make('chart-mailbox', [{ label: 'messages', color: COLORS.room }]);
   make('chart-rate', [{ label: 'messages/s', color: COLORS.session }]);
   make('chart-restarts', [{ label: 'restarts', color: COLORS.counter }]);
   drawCharts();

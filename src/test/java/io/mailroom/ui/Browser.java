@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -116,8 +117,12 @@ final class Browser implements AutoCloseable {
         return find(css).getText();
     }
 
+    /** Waits for condition; an element that the page re-rendered meanwhile only means: look again. */
     <T> T waitFor(String what, Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, WAIT).withMessage(what).until(condition);
+        return new WebDriverWait(driver, WAIT)
+                .withMessage(what)
+                .ignoring(StaleElementReferenceException.class)
+                .until(condition);
     }
 
     @SuppressWarnings("unchecked")

@@ -63,11 +63,12 @@ class DashboardPageTest extends UiTest {
             new Select(browser.find("#type-filter")).selectByValue("room");
             String row = "#process-rows tr[data-name='room:" + room + "']";
             browser.waitFor("the room's row", d -> !browser.findAll(row).isEmpty());
-            browser.waitFor("only rooms listed", d -> browser.findAll("#process-rows tr").stream()
-                    .allMatch(tr -> "room".equals(tr.getDomAttribute("data-type"))));
+            browser.waitFor("only rooms listed", d -> browser.js(
+                    "return [...document.querySelectorAll('#process-rows tr')].every(tr => tr.dataset.type === 'room')"));
             String treeEntry = "#tree li[data-name='room:" + room + "']";
-            int before = Integer.parseInt(browser.find(treeEntry).getDomAttribute("data-restarts"));
-            String pid = browser.find(row).getDomAttribute("data-pid");
+            // read in one script: the tree is drawn anew on every refresh
+            int before = Integer.parseInt(browser.js("return document.querySelector(arguments[0]).dataset.restarts", treeEntry));
+            String pid = browser.js("return document.querySelector(arguments[0]).dataset.pid", row);
 
             browser.find(row + " button.kill").click();
 
@@ -78,7 +79,7 @@ class DashboardPageTest extends UiTest {
                         && !pid.equals(browser.find(row).getDomAttribute("data-pid"));
             });
             browser.waitFor("the kill log tells", d -> browser.text("#kill-log li").contains("restarted it as"));
-            assertThat(browser.text(row + " td.restarts")).isEqualTo(String.valueOf(before + 1));
+            browser.waitFor("the table's restarts column", d -> String.valueOf(before + 1).equals(browser.text(row + " td.restarts")));
             // the room's members stay joined through the restart
             chatter.send(room, "still here after the restart");
             assertThat(chatter.await("\"type\":\"ack\"")).contains("\"room\":\"" + room + "\"");
