@@ -177,11 +177,17 @@ public final class Node implements AutoCloseable {
         }
         reply.callee = cell;
         reply.monitor = newRef();
+        // The timer before the monitor: a callee that dies the moment it is monitored sends its
+        // Down at once, and that Down must find the timer to cancel (the monitor's push publishes it).
+        reply.timer = timers.schedule(reply, CallReply.CallTimeout.INSTANCE, timeout.toNanos());
         if (!cell.pushSignal(SystemSignal.monitor(reply.monitor, reply))) {
             reply.deliver(new Signal.Down(reply.monitor, cell, ExitReason.NOPROC));
             return reply;
         }
-        reply.timer = timers.schedule(reply, CallReply.CallTimeout.INSTANCE, timeout.toNanos());
+        if (reply.isDone()) {
+            // timed out before the monitor was in place, so its demonitor may have gone first
+            cell.pushSignal(new SystemSignal(SystemSignal.DEMONITOR, null, null, reply.monitor));
+        }
         cell.send(message);
         return reply;
     }

@@ -202,6 +202,31 @@ class CallTest {
     }
 
     @Test
+    void calls_racing_the_callees_death_fail_and_leave_no_timer_behind() throws InterruptedException {
+        java.util.concurrent.BlockingQueue<Pid<?>> toKill = new java.util.concurrent.SynchronousQueue<>();
+        Thread killer = Thread.ofPlatform().start(() -> {
+            try {
+                for (;;) {
+                    node.exit(toKill.take(), ExitReason.KILL);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+
+        for (int i = 0; i < 5_000; i++) {
+            Pid<Request> server = node.spawn(server());
+            toKill.put(server); // the kill races the call below
+            CompletableFuture<Integer> reply = node.<Request, Integer>call(server, Hold::new, Duration.ofHours(1));
+
+            assertThat(failureOf(reply)).isInstanceOf(ProcessExitException.class);
+        }
+        killer.interrupt();
+
+        eventually().until(() -> node.stats().pendingTimers() == 0);
+    }
+
+    @Test
     void a_call_whose_request_cannot_be_built_fails_with_that_error() {
         Pid<Request> server = node.spawn(server());
         IllegalArgumentException error = new IllegalArgumentException("bad request");
