@@ -211,7 +211,7 @@ class SchedulerTest {
             }
             eventually().until(() -> node.processCount() > 10_000);
 
-            node.shutdown(Duration.ofSeconds(5));
+            node.shutdown(WAIT);
 
             assertThat(node.processCount()).as("processes left after shutdown, round %s", round).isZero();
         }

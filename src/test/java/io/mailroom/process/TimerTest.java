@@ -63,16 +63,29 @@ class TimerTest {
             delays.add(10 * i);
         }
         Collections.shuffle(delays, new Random(42));
+        long[] earliestDeadline = new long[20]; // by delay / 10: bounds on when each was scheduled
+        long[] latestDeadline = new long[20];
 
         for (int delay : delays) {
+            long before = System.nanoTime();
             node.sendAfter(probe.pid(), delay, Duration.ofMillis(delay));
+            earliestDeadline[delay / 10] = before + Duration.ofMillis(delay).toNanos();
+            latestDeadline[delay / 10] = System.nanoTime() + Duration.ofMillis(delay).toNanos();
         }
 
-        List<Object> fired = new ArrayList<>();
+        List<Integer> fired = new ArrayList<>();
         for (int i = 0; i < delays.size(); i++) {
-            fired.add(probe.next());
+            fired.add((Integer) probe.next());
         }
-        assertThat(fired).isSortedAccordingTo((a, b) -> Integer.compare((Integer) a, (Integer) b)).hasSize(20);
+        assertThat(fired).containsExactlyInAnyOrderElementsOf(delays);
+        long tick = node.config().timerTick().toNanos();
+        for (int i = 1; i < fired.size(); i++) {
+            int a = fired.get(i - 1) / 10;
+            int b = fired.get(i) / 10;
+            // a fired before b: a's deadline was not later than b's (within the tick they may share)
+            assertThat(earliestDeadline[a]).as("%s ms fired before %s ms", fired.get(i - 1), fired.get(i))
+                    .isLessThanOrEqualTo(latestDeadline[b] + tick);
+        }
     }
 
     @Test
@@ -197,20 +210,24 @@ class TimerTest {
 
     @Test
     void a_receive_timeout_restarts_each_time_a_message_is_handled() {
-        // Messages come every 100 ms, the timeout is 200 ms: it only fires after the last one.
+        // Each message asks for the next one 100 ms later; the timeout is 500 ms: it only fires
+        // after the last. (Timers fire in deadline order, so this holds however slow the machine.)
         Probe events = Probe.spawn(node);
-        Behavior<String> waiting = Behaviors.<String>receive(m -> {
-            events.pid().send(m);
+        Behavior<Integer> waiting = Behaviors.<Integer>receive((ctx, n) -> {
+            events.pid().send("message " + n);
+            if (n < 4) {
+                ctx.sendAfter(n + 1, Duration.ofMillis(100));
+            }
             return Behaviors.same();
-        }).receiveTimeout(Duration.ofMillis(200), ctx -> {
+        }).receiveTimeout(Duration.ofMillis(500), ctx -> {
             events.pid().send("timeout");
             return Behaviors.stopped();
         });
-        Pid<String> pid = node.spawn(waiting);
 
-        for (int i = 1; i <= 4; i++) {
-            node.sendAfter(pid, "message " + i, Duration.ofMillis(100L * i));
-        }
+        node.spawn(Behaviors.<Integer>setup(ctx -> {
+            ctx.self().send(1);
+            return waiting;
+        }));
 
         List<Object> seen = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -221,31 +238,32 @@ class TimerTest {
 
     @Test
     void an_unhandled_message_does_not_restart_the_receive_timeout() {
-        // As in Erlang, only a message the receive accepts restarts its after-timer.
+        // As in Erlang, only a message the receive accepts restarts its after-timer: the timeout
+        // (1 s) comes between a message deferred at 0.5 s and one at 1.25 s, which had the first
+        // restarted it, would have come before it.
         Probe events = Probe.spawn(node);
         Behavior<String> done = Behaviors.receive(m -> {
             events.pid().send("offered after timeout: " + m);
             return Behaviors.same();
         });
         node.spawn(Behaviors.<String>setup(ctx -> {
-            ctx.sendAfter("deferred 1", Duration.ofMillis(50));
-            ctx.sendAfter("deferred 2", Duration.ofMillis(100));
-            ctx.sendAfter("deferred 3", Duration.ofMillis(150));
+            ctx.sendAfter("early", Duration.ofMillis(500));
+            ctx.sendAfter("late", Duration.ofMillis(1250));
             return Behaviors.<String>receive(m -> {
                 events.pid().send("offered: " + m);
                 return Behaviors.unhandled();
-            }).receiveTimeout(Duration.ofMillis(300), c -> {
+            }).receiveTimeout(Duration.ofMillis(1000), c -> {
                 events.pid().send("timeout");
                 return done;
             });
         }));
 
         List<Object> seen = new ArrayList<>();
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < 4; i++) {
             seen.add(events.next());
         }
-        assertThat(seen).containsExactly("offered: deferred 1", "offered: deferred 2", "offered: deferred 3", "timeout",
-                "offered after timeout: deferred 1", "offered after timeout: deferred 2", "offered after timeout: deferred 3");
+        assertThat(seen).containsExactly("offered: early", "timeout", "offered after timeout: early",
+                "offered after timeout: late");
     }
 
     @Test
