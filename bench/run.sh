@@ -9,7 +9,7 @@
 #
 # Results: $BUILD_DIR/bench/results.md (the table), jmh-result.json, jmh-output.txt, memory-*.txt.
 # BUILD_DIR defaults to target-bench (the -Dmailroom.build.dir used to build). Fork JVM flags
-# default to "-Xms8g -Xmx8g -XX:+UseG1GC --sun-misc-unsafe-memory-access=allow"; override with
+# default to "-Xms8g -Xmx8g -Xmn512m -XX:+UseG1GC --sun-misc-unsafe-memory-access=allow"; override with
 # BENCH_JVM_ARGS, or add to them with BENCH_JVM_ARGS_APPEND.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -37,7 +37,13 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  */
 public final class BenchMain {
     static final String[] IMPLS = {Runtimes.MAILROOM, Runtimes.PEKKO, Runtimes.VTHREADS};
-    static final String DEFAULT_JVM_ARGS = "-Xms8g -Xmx8g -XX:+UseG1GC --sun-misc-unsafe-memory-access=allow";
+    /**
+     * Fork JVM flags. The young generation is fixed (-Xmn512m) so that G1 keeps reusing the same,
+     * already touched pages: left adaptive it grew eden to 2.4 GB mid-run, and first-touch page
+     * faults (very slow on the benchmark VM: pre-touching 8 GB took 3.5 minutes) tripled a run's CPU
+     * time for dozens of iterations. AlwaysPreTouch would fix it too, at minutes per fork.
+     */
+    static final String DEFAULT_JVM_ARGS = "-Xms8g -Xmx8g -Xmn512m -XX:+UseG1GC --sun-misc-unsafe-memory-access=allow";
 
     /** Scores by benchmark (class.method), then by impl. */
     private final Map<String, Map<String, Result<?>>> scores = new TreeMap<>();

@@ -34,8 +34,8 @@ import org.openjdk.jmh.runner.IterationType;
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5)
-@Measurement(iterations = 10)
+@Warmup(iterations = 4)
+@Measurement(iterations = 8)
 @Fork(1)
 @State(Scope.Benchmark)
 public abstract class WorkloadBench {
