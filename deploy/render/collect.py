@@ -1,5 +1,15 @@
-"""Drive some load at a running Mailroom and scrape /actuator/prometheus every second into a JSON file."""
+"""Drive some load at a running Mailroom and scrape /actuator/prometheus every second into a JSON file.
+
+    python3 collect.py http://localhost:8080 series.json [seconds] [admin password]
+
+Load: counters created, incremented (and flooded), crashed, and killed through the actuator; chat
+users (python3-websocket) joining rooms and posting. Then: python3 render.py <dashboard> series.json out.png
+"""
 import json, re, sys, time, threading, urllib.request, base64, random, urllib.parse
+try:
+    import websocket  # Debian: python3-websocket
+except ImportError:
+    websocket = None
 
 BASE = sys.argv[1]
 OUT = sys.argv[2]
@@ -69,7 +79,28 @@ def flood():
     while not stop:
         req("POST", "/api/counters/c1/increment?by=2")
 
-threads = [threading.Thread(target=load, daemon=True)] + [threading.Thread(target=flood, daemon=True) for _ in range(4)]
+def chatter(n):
+    # a chat user: joins two of five rooms, posts now and then, reads everything
+    if websocket is None:
+        return
+    time.sleep(n * 0.7)
+    url = BASE.replace("http", "ws", 1) + f"/ws/chat?user=user{n}"
+    try:
+        ws = websocket.create_connection(url, timeout=5)
+        ws.recv()  # welcome
+        rooms = random.sample(["lobby", "ops", "random", "dev", "music"], 2)
+        for r in rooms:
+            ws.send(json.dumps({"type": "join", "room": r}))
+        reader = threading.Thread(target=lambda: [ws.recv() for _ in iter(int, 1)], daemon=True)
+        reader.start()
+        while not stop:
+            ws.send(json.dumps({"type": "send", "room": random.choice(rooms), "text": "hello " + str(random.random())}))
+            time.sleep(random.uniform(0.05, 0.4))
+        ws.close()
+    except Exception as e:
+        print("chatter", n, e)
+
+threads = [threading.Thread(target=load, daemon=True)] + [threading.Thread(target=chatter, args=(n,), daemon=True) for n in range(30)] + [threading.Thread(target=flood, daemon=True) for _ in range(4)]
 for t in threads:
     t.start()
 series = []

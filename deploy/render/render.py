@@ -211,7 +211,7 @@ for p in dash["panels"]:
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _, unit=unit: fmt_value(v, unit)))
     ax.set_ylim(bottom=0)
     if any_data:
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.09), fontsize=7, frameon=False, ncol=min(5, ci),
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.09), fontsize=6.5, frameon=False, ncol=min(4, ci),
                   labelcolor=TEXT, handlelength=1.2, columnspacing=1.0)
     else:
         ax.text(0.5, 0.5, "No data", transform=ax.transAxes, ha="center", va="center", color=DIM, fontsize=12)
