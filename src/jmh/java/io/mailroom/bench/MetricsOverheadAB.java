@@ -9,6 +9,8 @@ import io.mailroom.process.Behaviors;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.process.SpawnOptions;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link MetricsOverheadBench}'s question answered on a noisy machine: one JVM, one node, rounds
  * of the same ping-pong alternating between metrics off (nobody reads the meters) and on (the
  * app's meters scraped every {@value #SCRAPE_MILLIS} ms), so drift in the machine's load hits both
- * sides alike. Prints the median throughput of each side and the median of the per-pair ratios.
+ * sides alike. Prints the median throughput of each side, statistics of the per-pair ratios, and
+ * the CPU the scrapes themselves took (the only work metrics add: nothing runs per message).
  *
  * <pre>java -cp &lt;bench class path&gt; io.mailroom.bench.MetricsOverheadAB [pairs of rounds, default 150]</pre>
  */
@@ -64,10 +67,14 @@ public final class MetricsOverheadAB {
             new RuntimeMetrics(node, 1000).bindTo(registry);
             new SupervisorMetrics(registry, List.of("root", "rooms", "sessions", "counters"));
             long[] scrapes = new long[1];
+            long[] scrapeCpuNanos = new long[1];
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             Thread scraper = Thread.ofPlatform().daemon().name("ab-scraper").start(() -> {
                 while (true) {
                     if (scraping) {
+                        long cpu = threads.getCurrentThreadCpuTime();
                         registry.scrape();
+                        scrapeCpuNanos[0] += threads.getCurrentThreadCpuTime() - cpu;
                         scrapes[0]++;
                     }
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(SCRAPE_MILLIS));
@@ -81,12 +88,18 @@ public final class MetricsOverheadAB {
             double[] off = new double[rounds];
             double[] on = new double[rounds];
             double[] ratio = new double[rounds];
+            long scrapesBefore = scrapes[0];
+            long cpuBefore = scrapeCpuNanos[0];
+            long onNanos = 0;
             for (int r = 0; r < rounds; r++) {
                 boolean onFirst = (r & 1) == 1; // alternate the order too
                 scraping = onFirst;
+                long t0 = System.nanoTime();
                 double a = round(pingers, pongers);
+                long t1 = System.nanoTime();
                 scraping = !onFirst;
                 double b = round(pingers, pongers);
+                onNanos += onFirst ? t1 - t0 : System.nanoTime() - t1;
                 on[r] = onFirst ? a : b;
                 off[r] = onFirst ? b : a;
                 ratio[r] = on[r] / off[r];
@@ -96,8 +109,19 @@ public final class MetricsOverheadAB {
                     rounds, PAIRS * TRIPS * 2, IDLE, scrapes[0]);
             System.out.printf(Locale.ROOT, "metrics off: median %.0f msg/s%n", median(off));
             System.out.printf(Locale.ROOT, "metrics on:  median %.0f msg/s%n", median(on));
-            System.out.printf(Locale.ROOT, "on/off: median of paired ratios %.3f (quartiles %.3f .. %.3f)%n",
-                    median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75));
+            double logSum = 0;
+            for (double x : ratio) {
+                logSum += Math.log(x);
+            }
+            System.out.printf(Locale.ROOT, "on/off: ratio of medians %.3f; paired ratios: median %.3f, geometric mean %.3f,"
+                    + " quartiles %.3f .. %.3f%n", median(on) / median(off), median(ratio), Math.exp(logSum / rounds),
+                    quantile(ratio, 0.25), quantile(ratio, 0.75));
+            long measuredScrapes = scrapes[0] - scrapesBefore;
+            double cpu = (scrapeCpuNanos[0] - cpuBefore) / 1e9;
+            System.out.printf(Locale.ROOT, "scraping: %d scrapes, %.1f ms CPU each, %.2f%% of the %d cores' time while"
+                    + " metrics were on (%.1f s)%n", measuredScrapes, cpu * 1000 / Math.max(1, measuredScrapes),
+                    100 * cpu / (onNanos / 1e9) / Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().availableProcessors(), onNanos / 1e9);
             scraper.interrupt();
         }
     }
