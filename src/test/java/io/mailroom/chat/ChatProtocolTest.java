@@ -336,6 +336,24 @@ class ChatProtocolTest {
         }
     }
 
+    @Test
+    void aCatchUpLargerThanTheOutboundBoundIsDeliveredToAClientThatKeepsUp() {
+        String room = room("bulky");
+        String big = "😀".repeat(4000); // 16000 bytes of UTF-8
+        try (ChatClient a = ChatClient.welcomed(port, user("Bulk"))) {
+            a.joined(room);
+            for (int i = 0; i < 100; i++) {
+                a.say(room, big, null);
+            }
+            a.skipTo(n -> n.get("type").asString().equals("ack") && n.get("seq").asLong() == 100);
+        }
+        try (ChatClient b = ChatClient.welcomed(port, user("Catcher"))) {
+            JsonNode joined = b.send(Map.of("type", "join", "room", room, "since", 0)).expect("joined");
+            assertThat(joined.get("history")).hasSize(100); // 1.6 MB in one frame, over the 1 MiB bound
+            assertThat(b.isClosed()).isFalse();
+        }
+    }
+
     // ---------------------------------------------------------------- errors
 
     @Test

@@ -64,7 +64,8 @@ final class Outbox implements ClientSocket, SendHandler {
             return false;
         }
         long q = queuedBytes.addAndGet(frame.bytes());
-        if (q > bound) {
+        if (q > bound && q != frame.bytes()) { // a frame that finds nothing waiting is never refused
+            queuedBytes.addAndGet(-frame.bytes());
             slowConsumer();
             return false;
         }
