@@ -9,7 +9,7 @@ COPY .mvn/ .mvn/
 COPY mvnw pom.xml ./
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q dependency:resolve
 COPY . .
-RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -DskipTests package \
+RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -Dmaven.test.skip=true package \
     && cp target/mailroom-*.jar /mailroom.jar
 
 FROM eclipse-temurin:25-jre
