@@ -40,8 +40,14 @@ import java.util.Optional;
  * client sees each room's seqs rise with no duplicate.
  */
 public final class Session {
-    /** Failures in a row (ends of the room's process, failed starts) before the session gives up on a room and crashes. */
+    /** Failed look-ups of a room in a row before the session gives up on it and crashes. */
     static final int MAX_ROOM_FAILURES = 20;
+    /**
+     * Ends of a room's process in a row, each with requests of this session unanswered, before the
+     * session gives up and crashes: a request that kills every room it reaches (a poison message)
+     * is then dropped with the session, before the restarts exceed the rooms supervisor's intensity.
+     */
+    static final int MAX_ROOM_DEATHS = 3;
     /** Look-ups (2 ms apart) that a session waits for the supervisor to restart a crashed room. */
     static final int RESTART_WAIT_LOOKUPS = 250;
 
@@ -120,6 +126,8 @@ public final class Session {
         MonitorRef monitor;
         boolean resolving;
         int failures;
+        /** Ends of the room's process in a row while this session had requests unanswered. */
+        int deaths;
         /** Look-ups left before the session starts the room itself rather than wait for its supervisor's restart. */
         int awaitRestart;
         /** The client asked to be in the room (join) and has not asked to leave. */
@@ -208,6 +216,7 @@ public final class Session {
                         l.live = true;
                         l.lastSeq = Math.max(l.lastSeq, lastSeq);
                         l.failures = 0;
+                        l.deaths = 0;
                     }
                     emit(frame);
                 }
@@ -216,6 +225,7 @@ public final class Session {
                     if (l != null) {
                         l.live = false;
                         l.failures = 0;
+                        l.deaths = 0;
                         forgetIfDone(l);
                     }
                     emit(frames.left(room));
@@ -225,6 +235,7 @@ public final class Session {
                     if (l != null) {
                         l.lastSeq = Math.max(l.lastSeq, seq);
                         l.failures = 0;
+                        l.deaths = 0;
                     }
                     emit(frames.ack(room, ref, seq, ts));
                 }
@@ -240,6 +251,7 @@ public final class Session {
                     if (l != null) {
                         l.rejoining = false;
                         l.failures = 0;
+                        l.deaths = 0;
                         long seq = firstSeq;
                         for (OutFrame f : missed) {
                             if (l.live && seq > l.lastSeq) {
@@ -468,8 +480,12 @@ public final class Session {
             // transient: a crashed room is restarted by the rooms supervisor; one that stopped is not
             l.awaitRestart = reason instanceof ExitReason.Normal || reason instanceof ExitReason.Shutdown
                     || reason instanceof ExitReason.NoProc ? 0 : RESTART_WAIT_LOOKUPS;
-            if (++l.failures > MAX_ROOM_FAILURES) {
-                throw new IllegalStateException("room " + l.room + " keeps ending: " + reason);
+            boolean waiting = l.unconfirmed.stream().anyMatch(m -> !(m instanceof Room.Rejoin));
+            if (!waiting) {
+                l.deaths = 0; // it did not die of anything this session sent
+            } else if (++l.deaths >= MAX_ROOM_DEATHS) {
+                throw new IllegalStateException("room " + l.room + " ended " + l.deaths
+                        + " times in a row with requests of this session unanswered: " + reason);
             }
             l.unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
             if (l.live) {
