@@ -2,10 +2,11 @@
 # The WebSocket chat load benchmark (docs/benchmarks.md, "Chat over WebSocket"): Mailroom against a
 # plain Spring TextWebSocketHandler broadcast, one after the other, same scenarios, same JVM flags.
 #
-#   bench/chat-load.sh                 # builds, runs both servers (~15 minutes), prints the table
+#   bench/chat-load.sh                 # builds, runs both servers (~25 minutes on the loaded 2-core machine), prints the table
 #   CHAT_LOAD_QUICK=1 bench/chat-load.sh   # smoke run: small numbers, ~2 minutes
 #   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only one of mailroom, baseline
 #   CHAT_LOAD_ARGS='ramp.rates=5,10 load.seconds=60' bench/chat-load.sh   # override LoadGen settings
+#   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
 #
 # Builds into $BUILD_DIR (default target-load): the app jar with Maven, then the load generator and
 # the baseline (src/loadgen/java, never part of ./mvnw verify) with javac against the app's
@@ -85,7 +86,7 @@ for server in ${CHAT_LOAD_SERVERS:-mailroom baseline}; do
     mailroom)
       run_one mailroom "$PORT" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -jar "$JAR" --server.port="$PORT" "${LIMITS[@]}" \
           --mailroom.chat.max-sessions=25000 --mailroom.chat.rate.capacity=1000 \
-          --mailroom.chat.rate.refill-per-second=1000 ;;
+          --mailroom.chat.rate.refill-per-second=1000 ${CHAT_LOAD_MAILROOM_ARGS:-} ;;
     baseline)
       run_one baseline "$((PORT + 1))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP" io.mailroom.loadtest.BaselineChatServer \
           --server.port="$((PORT + 1))" "${LIMITS[@]}" ;;
