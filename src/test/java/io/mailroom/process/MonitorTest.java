@@ -144,6 +144,7 @@ class MonitorTest {
         Probe target = probe();
         Probe watcher = probe();
         watcher.monitor(target);
+        assertThat(target.answers()).isTrue(); // it has handled the monitor signal
         assertThat(node.info(target.pid()).orElseThrow().monitoredBy()).containsExactly(watcher.pid().toString());
 
         watcher.stop(ExitReason.NORMAL);
