@@ -18,4 +18,11 @@ public interface ClientSocket {
 
     /** Sends a WebSocket ping after the frames already queued. */
     void ping();
+
+    /**
+     * Whether a ping is still waiting behind queued frames: until it is written the peer cannot
+     * answer it, so a missing pong then says the client is behind (which the outbound bound
+     * judges), not that it is gone.
+     */
+    boolean pingPending();
 }

@@ -290,7 +290,11 @@ public final class Session {
                     }
                 }
                 case Tick t -> {
-                    if (awaitingPong) {
+                    if (awaitingPong && socket.pingPending()) {
+                        // the ping is still behind frames the client has not taken yet: it is slow,
+                        // not gone, and the outbound bound decides about slow clients
+                        ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
+                    } else if (awaitingPong) {
                         socket.close(1001, "ping timeout");
                         ending = true;
                     } else {

@@ -95,6 +95,11 @@ final class Outbox implements ClientSocket, SendHandler {
         }
     }
 
+    @Override
+    public boolean pingPending() {
+        return pingQueued.get();
+    }
+
     /** The container closed the socket (the peer went, or an error): nothing more is written. */
     void closedByContainer() {
         state = CLOSED;
