@@ -44,5 +44,5 @@ props=(
 [ -n "${BENCH_JVM_ARGS:-}" ] && props+=("-Dbench.jvmArgs=$BENCH_JVM_ARGS")
 [ -n "${BENCH_JVM_ARGS_APPEND:-}" ] && props+=("-Dbench.jvmArgsAppend=$BENCH_JVM_ARGS_APPEND")
 
-"$JAVA_HOME/bin/java" -Xmx1g "${props[@]}" -cp "$CP" io.mailroom.bench.BenchMain 2>&1 | tee "$OUT/jmh-output.txt"
+"$JAVA_HOME/bin/java" -Xmx1g --sun-misc-unsafe-memory-access=allow "${props[@]}" -cp "$CP" io.mailroom.bench.BenchMain 2>&1 | tee "$OUT/jmh-output.txt"
 echo "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"

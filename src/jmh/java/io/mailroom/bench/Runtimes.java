@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
+import io.mailroom.process.NodeConfig;
 import io.mailroom.process.Pid;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class Runtimes implements AutoCloseable {
 
     public static Runtimes start(String impl) {
         return switch (impl) {
-            case MAILROOM -> new Runtimes(impl, Node.start(), null);
+            case MAILROOM -> new Runtimes(impl, Node.start(mailroomConfig()), null);
             case PEKKO -> {
                 LoggerFactory.getILoggerFactory(); // before Pekko's threads log concurrently: no SLF4J replay warning
                 yield new Runtimes(impl, null, ActorSystem.create(host(), "bench", pekkoConfig()));
@@ -52,6 +53,16 @@ public final class Runtimes implements AutoCloseable {
             case VTHREADS -> new Runtimes(impl, null, null);
             default -> throw new IllegalArgumentException("unknown impl " + impl);
         };
+    }
+
+    /**
+     * Mailroom's defaults (one scheduler per core); {@code -Dbench.mailroom.schedulers=N} overrides
+     * the scheduler count, for experiments only.
+     */
+    private static NodeConfig mailroomConfig() {
+        NodeConfig config = NodeConfig.defaults();
+        String schedulers = System.getProperty("bench.mailroom.schedulers");
+        return schedulers == null ? config : config.withSchedulers(Integer.parseInt(schedulers));
     }
 
     /**
