@@ -16,9 +16,9 @@
  *   <li>W3 {@link io.mailroom.bench.W3PingPongPairs}: 1,000 pairs, 1,000 round trips each.</li>
  *   <li>W4 {@link io.mailroom.bench.W4FanOut}: one publisher, 10,000 subscribers, 100 broadcasts.</li>
  *   <li>W5 {@link io.mailroom.bench.W5Ring}: a ring of 10,000 processes, the token goes round 100 times.</li>
- *   <li>W6 (reserved) {@code W6SupervisorRestart.java}: the supervisor restart cycle, to be added by
- *       the supervision work. Drop the file in this package, following the pattern above, and
- *       BenchMain picks it up with no other change.</li>
+ *   <li>W6 {@code W6Restart}: the supervisor restart cycle, written by the supervision work in the
+ *       slot this suite left for it (a file in this package following the pattern above, which
+ *       BenchMain picks up with no other change).</li>
  *   <li>W7 {@link io.mailroom.bench.W7ChatServer}: the seed's chat server, 1,000 clients each
  *       posting once, every post broadcast to all 1,000 clients.</li>
  * </ul>
