@@ -146,8 +146,9 @@ class ChatPageTest extends UiTest {
         assertThat(ada.messages(room)).isEmpty();
         ada.browser.js("const t = document.getElementById('text'); t.value = ''; t.dispatchEvent(new Event('input'));");
 
-        // a burst past the token bucket (100, refilled at 50/s): the dropped ones say so, with Retry
-        ada.browser.js("for (let i = 0; i < 160; i++) window.mailroomChat.send(arguments[0], 'burst ' + i);", room);
+        // a burst past the token bucket (100, refilled at 50/s): the dropped ones say so, with Retry.
+        // 400 at once: the server would have to take over 6 s for them for the bucket to keep up.
+        ada.browser.js("for (let i = 0; i < 400; i++) window.mailroomChat.send(arguments[0], 'burst ' + i);", room);
         ada.browser.waitFor("every burst message answered",
                 d -> ada.messages(room).stream().noneMatch(m -> "pending".equals(m.get("state"))));
         List<WebElement> dropped = ada.browser.findAll("li.message[data-error='rate_limited']");
