@@ -236,7 +236,10 @@ class CounterApiTest {
         // what the old incarnation counted is what the restart reset.
         CounterView end = counters.get("busy");
         assertThat(end.restarts()).isEqualTo(1);
-        assertThat(end.value()).isEqualTo(acknowledgedAfterCrash.get());
+        // An answer tells the value; whether the old or the new process gave it is read from the
+        // restart count just after, so an answer from the old one that lands as the new one starts
+        // can be counted as "after": at most one per client, as each has one request in flight.
+        assertThat(end.value()).isBetween(acknowledgedAfterCrash.get() - 8, acknowledgedAfterCrash.get());
         assertThat(end.value()).isLessThan(4000);
     }
 }
