@@ -54,7 +54,7 @@ public final class Node implements AutoCloseable {
     private Node(NodeConfig config) {
         this.config = config;
         this.crashes = new CrashReporter(config.crashReportsPerSecond());
-        this.scheduler = new Scheduler(this, config);
+        this.scheduler = new Scheduler(config);
         this.timers = new Timers(config.timerTick().toNanos(), config.threadPrefix() + "-timers");
         for (int i = 0; i < exits.length; i++) {
             exits[i] = new LongAdder();

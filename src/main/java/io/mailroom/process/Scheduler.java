@@ -20,7 +20,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Scheduler {
 
-    private final Node node;
     final Worker[] workers;
     private final ConcurrentLinkedQueue<Cell<?>> shared = new ConcurrentLinkedQueue<>();
     private final AtomicInteger spinning = new AtomicInteger();
@@ -30,8 +29,7 @@ final class Scheduler {
     final int budget;
     final int spinRounds;
 
-    Scheduler(Node node, NodeConfig config) {
-        this.node = node;
+    Scheduler(NodeConfig config) {
         this.budget = config.messageBudget();
         this.spinRounds = config.spinRounds();
         this.workers = new Worker[config.schedulers()];
@@ -78,10 +76,6 @@ final class Scheduler {
 
     Cell<?> pollShared() {
         return shared.poll();
-    }
-
-    boolean sharedIsEmpty() {
-        return shared.isEmpty();
     }
 
     /** Wakes a parked worker to search for work, unless one is searching already. */
@@ -203,10 +197,6 @@ final class Scheduler {
             sum += w.sentCount();
         }
         return sum;
-    }
-
-    Node node() {
-        return node;
     }
 
     /** The thread of one worker; lets a send find its worker without a thread-local lookup. */
