@@ -73,4 +73,20 @@ class ArchitectureTest {
                 .allowEmptyShould(true)
                 .check(classes);
     }
+
+    @Test
+    void the_examples_import_nothing_from_spring_jackson_or_the_servlet_api() {
+        noClasses().that().resideInAPackage("io.mailroom.examples..")
+                .should().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)
+                .check(classes);
+    }
+
+    @Test
+    void the_examples_depend_on_nothing_in_the_app_but_the_runtime_and_supervision() {
+        noClasses().that().resideInAPackage("io.mailroom.examples..")
+                .should().dependOnClassesThat(resideInAPackage("io.mailroom..")
+                        .and(not(resideInAnyPackage("io.mailroom.examples..", "io.mailroom.supervision..",
+                                "io.mailroom.process.."))))
+                .check(classes);
+    }
 }
