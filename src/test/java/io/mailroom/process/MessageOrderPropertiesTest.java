@@ -17,7 +17,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * Message order per sender, for interleavings jqwik chooses. (jqwik does not read JUnit's
  * {@code @Timeout}: every wait here is bounded by {@link ProcessTesting#WAIT}.)
  */
-class MessageOrderProperties {
+class MessageOrderPropertiesTest {
 
     private static Node node;
 

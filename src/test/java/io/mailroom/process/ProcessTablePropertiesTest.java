@@ -22,7 +22,7 @@ import net.jqwik.api.constraints.Size;
  * chooses. Ids are drawn so that most land in the same stripe of the table, which exercises its
  * growing, shrinking and backward-shift deletion.
  */
-class ProcessTableProperties {
+class ProcessTablePropertiesTest {
 
     record Op(boolean add, long id) {}
 

@@ -20,7 +20,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * changes, a process handles the same messages in the same order as the model. (Bounded by
  * {@link ProcessTesting#WAIT}; jqwik does not read JUnit's {@code @Timeout}.)
  */
-class SelectiveReceiveProperties {
+class SelectiveReceivePropertiesTest {
 
     private static Node node;
 

@@ -30,7 +30,7 @@ import net.jqwik.api.constraints.Size;
  * strategy, random restart types and a random intensity always leave the tree as OTP's rules say:
  * the same children known, the same ones running, the same restart counts ({@link OtpModel}).
  */
-class SupervisorModelProperties {
+class SupervisorModelPropertiesTest {
 
     /** One child ends: the {@code pick}-th of the children running at that moment, modulo their number. */
     record Step(int pick, OtpModel.Ending ending) {}
