@@ -36,6 +36,26 @@ public final class Behaviors {
     }
 
     /**
+     * A receive behaviour that also handles signals: the same as
+     * {@code receive(onMessage).onSignal(onSignal)}, but in one call, so the message type is inferred
+     * from where the behaviour goes ({@code return Behaviors.receive(msg -> ..., (ctx, signal) -> ...)})
+     * without a type witness. (Java infers nothing for the receiver of a chained call, so the chained
+     * form needs {@code Behaviors.<Msg>receive(...)}, or a typed lambda parameter {@code (Msg msg) -> ...}.)
+     */
+    public static <M> Behavior<M> receive(Function<? super M, Behavior<M>> onMessage,
+                                          BiFunction<ProcessContext<M>, Signal, Behavior<M>> onSignal) {
+        return new Behavior.Receive<>(Objects.requireNonNull(onMessage, "onMessage"), null,
+                Objects.requireNonNull(onSignal, "onSignal"), -1, null);
+    }
+
+    /** As {@link #receive(Function, BiFunction)}, with the process context at hand. */
+    public static <M> Behavior<M> receive(BiFunction<ProcessContext<M>, ? super M, Behavior<M>> onMessage,
+                                          BiFunction<ProcessContext<M>, Signal, Behavior<M>> onSignal) {
+        return new Behavior.Receive<>(null, Objects.requireNonNull(onMessage, "onMessage"),
+                Objects.requireNonNull(onSignal, "onSignal"), -1, null);
+    }
+
+    /**
      * Runs {@code factory} as the new process's first turn, before spawn returns, to get its
      * behaviour: the place to link, monitor, trap exits or start timers, with {@code self()} known.
      * So a parent that spawns children one after another has them initialised in that order.

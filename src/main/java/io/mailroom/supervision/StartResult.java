@@ -11,6 +11,10 @@ public sealed interface StartResult {
     /** A live process already holds the child's registered name (OTP's {@code already_started}). */
     record AlreadyStarted(Pid<?> pid) implements StartResult {}
 
-    /** The child was not started: {@code max_children}, a duplicate id, or its start failed. */
+    /**
+     * The child was not started: {@code max_children}, a duplicate id ({@code already_present}), or
+     * its start failed; for {@link Supervisor#restartChild} also {@code running}, {@code restarting},
+     * {@code not_found} and {@code dynamic}.
+     */
     record Refused(String reason) implements StartResult {}
 }

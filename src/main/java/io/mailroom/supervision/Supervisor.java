@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +61,18 @@ public final class Supervisor {
     /** Report statistics and at most {@code childLimit} children. */
     public record Report(int childLimit, Pid<SupervisorReport> replyTo) implements Msg {}
 
-    private record KillTimeout(MonitorRef ref) implements Msg {}
+    /**
+     * Start again a static child that is not running (OTP's {@code restart_child}): answers
+     * {@code Started}, or {@code Refused} with {@code running}, {@code restarting}, {@code not_found},
+     * {@code dynamic} (a dynamic supervisor has no such call) or the start's error.
+     */
+    public record RestartChild(String id, Pid<StartResult> replyTo) implements Msg {}
+
+    /** Forget a static child that is not running (OTP's {@code delete_child}). */
+    public record DeleteChild(String id, Pid<DeleteResult> replyTo) implements Msg {}
+
+    /** A shutdown timer of one stop ran out: kill the children it covers that have not ended. */
+    private record KillTimeout(Object timer) implements Msg {}
 
     private record RetryStart(Child child, ExitReason reason) implements Msg {}
 
@@ -82,7 +94,7 @@ public final class Supervisor {
                 } catch (RuntimeException e) {
                     // OTP: a supervisor whose initial child fails to start stops the ones started and fails
                     ExitReason reason = ExitReason.shutdown("failed_to_start_child " + childSpec.id() + ": " + e);
-                    return state.stopChildren(state.runningReversed(), () -> Behaviors.stopped(reason));
+                    return state.stopAll(() -> Behaviors.stopped(reason));
                 }
             }
             return state.running();
@@ -108,6 +120,21 @@ public final class Supervisor {
     public static CompletableFuture<Boolean> terminateChild(Node node, Pid<Msg> supervisor, Pid<?> child,
                                                             Duration timeout) {
         return node.call(supervisor, reply -> new TerminateChild(child, reply), timeout);
+    }
+
+    /**
+     * OTP's {@code restart_child}: starts the static child {@code id} again if it is not running
+     * (it was terminated, or ended and was not restarted). Does not count against the intensity.
+     */
+    public static CompletableFuture<StartResult> restartChild(Node node, Pid<Msg> supervisor, String id,
+                                                              Duration timeout) {
+        return node.call(supervisor, reply -> new RestartChild(id, reply), timeout);
+    }
+
+    /** OTP's {@code delete_child}: forgets the static child {@code id} if it is not running. */
+    public static CompletableFuture<DeleteResult> deleteChild(Node node, Pid<Msg> supervisor, String id,
+                                                             Duration timeout) {
+        return node.call(supervisor, reply -> new DeleteChild(id, reply), timeout);
     }
 
     public static CompletableFuture<List<ChildInfo>> whichChildren(Node node, Pid<Msg> supervisor, Duration timeout) {
@@ -139,6 +166,8 @@ public final class Supervisor {
     private static final class Child {
         final ChildSpec<?> spec;
         Pid<?> pid;
+        /** Its restart failed and is to be tried again (OTP's {@code {restarting, Pid}}). */
+        boolean restarting;
         long restarts;
         Instant lastRestartAt;
         String lastRestartReason;
@@ -192,6 +221,7 @@ public final class Supervisor {
             ChildSpec spec = child.spec;
             Pid<?> pid = ctx.spawnLink((Behavior) spec.start().get(), spec.options());
             child.pid = pid;
+            child.restarting = false;
             byPid.put(pid, child);
         }
 
@@ -205,10 +235,15 @@ public final class Supervisor {
             return out;
         }
 
+        /** Stops every running child (reverse start order; a dynamic supervisor's all at once), then {@code then}. */
+        Behavior<Msg> stopAll(Supplier<Behavior<Msg>> then) {
+            return stopChildren(runningReversed(), spec.dynamic(), then);
+        }
+
         // ---- the main loop
 
         Behavior<Msg> running() {
-            return Behaviors.<Msg>receive(this::onMessage).onSignal(this::onSignal);
+            return Behaviors.receive(this::onMessage, this::onSignal);
         }
 
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
@@ -224,13 +259,21 @@ public final class Supervisor {
                         yield Behaviors.same();
                     }
                     ArrayDeque<Child> one = new ArrayDeque<>(List.of(child));
-                    yield stopChildren(one, () -> {
+                    yield stopChildren(one, false, () -> {
                         if (spec.dynamic() || child.spec.restart() == Restart.TEMPORARY) {
                             remove(child);
                         }
                         replyTo.send(true);
                         return running();
                     });
+                }
+                case RestartChild(var id, var replyTo) -> {
+                    replyTo.send(restartChild(id));
+                    yield Behaviors.same();
+                }
+                case DeleteChild(var id, var replyTo) -> {
+                    replyTo.send(deleteChild(id));
+                    yield Behaviors.same();
                 }
                 case WhichChildren(var replyTo) -> {
                     List<ChildInfo> list = new ArrayList<>(children.size());
@@ -258,8 +301,16 @@ public final class Supervisor {
                     replyTo.send(report(limit));
                     yield Behaviors.same();
                 }
-                case RetryStart(var child, var reason) -> restart(child, reason);
-                case KillTimeout k -> Behaviors.same(); // stale: that child ended in time
+                case RetryStart(var child, var reason) -> {
+                    // OTP's try_again_restart: only if the child is still waiting for it (not
+                    // restarted with a group meanwhile, nor terminated or deleted)
+                    if (!child.restarting || !children.contains(child)) {
+                        yield Behaviors.same();
+                    }
+                    child.restarting = false;
+                    yield restart(child, reason);
+                }
+                case KillTimeout k -> Behaviors.same(); // stale: those children ended in time
             };
         }
 
@@ -273,17 +324,60 @@ public final class Supervisor {
                 return existing.pid != null ? new StartResult.AlreadyStarted(existing.pid)
                         : new StartResult.Refused("already_present");
             }
+            StartResult result = tryStart(child);
+            if (!(result instanceof StartResult.Started)) {
+                remove(child);
+            }
+            return result;
+        }
+
+        private StartResult tryStart(Child child) {
             try {
                 spawn(child);
                 return new StartResult.Started(child.pid);
             } catch (NameTakenException e) {
-                remove(child);
                 return e.holder() != null ? new StartResult.AlreadyStarted(e.holder())
                         : new StartResult.Refused("name_taken");
             } catch (RuntimeException e) {
-                remove(child);
                 return new StartResult.Refused(String.valueOf(e));
             }
+        }
+
+        /** OTP's restart_child: only a static child that is known and not running, not counted as a restart. */
+        private StartResult restartChild(String id) {
+            if (spec.dynamic()) {
+                return new StartResult.Refused("dynamic");
+            }
+            Child child = byId.get(id);
+            if (child == null) {
+                return new StartResult.Refused("not_found");
+            }
+            if (child.restarting) {
+                return new StartResult.Refused("restarting");
+            }
+            if (child.pid != null) {
+                return new StartResult.Refused("running");
+            }
+            return tryStart(child);
+        }
+
+        /** OTP's delete_child: only a static child that is known and not running. */
+        private DeleteResult deleteChild(String id) {
+            if (spec.dynamic()) {
+                return DeleteResult.DYNAMIC;
+            }
+            Child child = byId.get(id);
+            if (child == null) {
+                return DeleteResult.NOT_FOUND;
+            }
+            if (child.restarting) {
+                return DeleteResult.RESTARTING;
+            }
+            if (child.pid != null) {
+                return DeleteResult.RUNNING;
+            }
+            remove(child);
+            return DeleteResult.DELETED;
         }
 
         private Behavior<Msg> onSignal(ProcessContext<Msg> ctx, Signal signal) {
@@ -295,7 +389,7 @@ public final class Supervisor {
                 Pid<?> parent = ctx.parent().orElse(null);
                 if (from == null || from.equals(parent)) {
                     // our own supervisor (or the node) tells us to stop: children first, in reverse order
-                    return stopChildren(runningReversed(), () -> Behaviors.stopped(reason));
+                    return stopAll(() -> Behaviors.stopped(reason));
                 }
                 return Behaviors.same(); // an exit from a process that is not our child: nothing to do
             }
@@ -322,14 +416,16 @@ public final class Supervisor {
 
         /** Counts a restart against the intensity; false if that exceeds it. */
         private boolean countRestart(Child child, ExitReason reason) {
-            long now = System.nanoTime();
-            restartTimes.addLast(now);
-            long window = spec.intensity().within().toNanos();
-            while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > window) {
-                restartTimes.pollFirst();
-            }
-            if (restartTimes.size() > spec.intensity().maxRestarts()) {
-                return false;
+            if (!spec.intensity().isUnlimited()) {
+                long now = System.nanoTime();
+                restartTimes.addLast(now);
+                long window = spec.intensity().within().toNanos();
+                while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > window) {
+                    restartTimes.pollFirst();
+                }
+                if (restartTimes.size() > spec.intensity().maxRestarts()) {
+                    return false;
+                }
             }
             restarts++;
             lastRestartAt = Instant.now();
@@ -343,7 +439,7 @@ public final class Supervisor {
                 ctx.log().error("supervisor {} reached its restart intensity ({} in {}): shutting down",
                         name, spec.intensity().maxRestarts(), spec.intensity().within());
                 spec.listener().intensityExceeded(name);
-                return stopChildren(runningReversed(), () -> Behaviors.stopped(ExitReason.SHUTDOWN));
+                return stopAll(() -> Behaviors.stopped(ExitReason.SHUTDOWN));
             }
             return switch (spec.strategy()) {
                 case ONE_FOR_ONE -> {
@@ -373,7 +469,7 @@ public final class Supervisor {
                     toStop.addLast(group.get(i));
                 }
             }
-            return stopChildren(toStop, () -> {
+            return stopChildren(toStop, false, () -> {
                 List<Child> toStart = new ArrayList<>();
                 for (Child c : group) {
                     if (c.spec.restart() == Restart.TEMPORARY) {
@@ -388,8 +484,11 @@ public final class Supervisor {
         }
 
         /**
-         * Starts children in order; one that fails to start is retried as another restart (OTP).
-         * Each of them counts as restarted, also the siblings restarted with the child that ended.
+         * Starts children in order and stops at the first that fails to start, as OTP's
+         * {@code start_children}: that one is reported ({@code start_error}), marked restarting and
+         * tried again as another restart of its own (so for one_for_all and rest_for_one its group
+         * is stopped and started again); the children after it stay stopped until then. Each child
+         * started or tried counts as restarted, also the siblings restarted with the one that ended.
          */
         private void startAgain(List<Child> group, ExitReason reason) {
             for (Child c : group) {
@@ -399,8 +498,13 @@ public final class Supervisor {
                 try {
                     spawn(c);
                 } catch (RuntimeException e) {
-                    ctx.log().warn("supervisor {} could not restart {}: {}", name, c.spec.id(), e.toString());
-                    ctx.self().send(new RetryStart(c, ExitReason.crash(e)));
+                    ExitReason error = ExitReason.crash(e);
+                    ctx.log().error("supervisor {}: child {} failed to restart (start_error): {}", name,
+                            c.spec.id(), e.toString());
+                    spec.listener().startFailed(name, c.spec.id(), error);
+                    c.restarting = true;
+                    ctx.self().send(new RetryStart(c, error));
+                    return;
                 }
             }
         }
@@ -408,57 +512,158 @@ public final class Supervisor {
         // ---- stopping
 
         /**
-         * Stops each child of {@code queue} in turn, waiting for it to end, then continues with
-         * {@code then}. Everything else waits in the mailbox meanwhile.
+         * Stops the children of {@code queue} (OTP's {@code shutdown}), then continues with
+         * {@code then}: one at a time in queue order, or all at once when {@code parallel} (OTP's
+         * {@code terminate_dynamic_children}: every child is signalled, then the supervisor waits for
+         * all of them under one timer per shutdown timeout). Everything else waits in the mailbox
+         * meanwhile, in one behaviour for the whole stop: deferred messages are offered again once,
+         * when it is over, not once per child.
          */
-        Behavior<Msg> stopChildren(Deque<Child> queue, Supplier<Behavior<Msg>> then) {
-            while (!queue.isEmpty()) {
-                Child child = queue.pollFirst();
-                Pid<?> pid = child.pid;
-                if (pid == null) {
-                    continue;
+        Behavior<Msg> stopChildren(Deque<Child> queue, boolean parallel, Supplier<Behavior<Msg>> then) {
+            StopRun run = new StopRun(queue, parallel, then);
+            run.advance();
+            return run.isDone() ? run.finish() : run.behavior();
+        }
+
+        /** The kill timer shared by the children stopped together with the same shutdown timeout. */
+        private static final class KillTimer {
+            TimerRef ref;
+            int live;
+        }
+
+        /** A child signalled and not yet down. */
+        private record Pending(Child child, Pid<?> pid, KillTimer timer) {}
+
+        /** One stop of one or more children. */
+        private final class StopRun {
+            final Deque<Child> queue;
+            final boolean parallel;
+            final Supplier<Behavior<Msg>> then;
+            final Map<MonitorRef, Pending> pending = new HashMap<>();
+            final Map<Duration, KillTimer> timers = new HashMap<>();
+            final Map<String, List<String>> errors = new LinkedHashMap<>();
+
+            StopRun(Deque<Child> queue, boolean parallel, Supplier<Behavior<Msg>> then) {
+                this.queue = queue;
+                this.parallel = parallel;
+                this.then = then;
+            }
+
+            boolean isDone() {
+                return pending.isEmpty() && queue.isEmpty();
+            }
+
+            /** Signals the next child (or, in parallel, all of them). */
+            void advance() {
+                while (!queue.isEmpty() && (parallel || pending.isEmpty())) {
+                    Child child = queue.pollFirst();
+                    if (child.pid != null) {
+                        signal(child);
+                    }
                 }
+            }
+
+            private void signal(Child child) {
+                Pid<?> pid = child.pid;
                 MonitorRef ref = ctx.monitor(pid);
                 ctx.unlink(pid);
-                TimerRef timer = null;
+                KillTimer timer = null;
                 switch (child.spec.shutdown()) {
                     case Shutdown.BrutalKill b -> ctx.exit(pid, ExitReason.KILL);
                     case Shutdown.Infinity i -> ctx.exit(pid, ExitReason.SHUTDOWN);
                     case Shutdown.Timeout(var timeout) -> {
                         ctx.exit(pid, ExitReason.SHUTDOWN);
-                        timer = ctx.sendAfter(new KillTimeout(ref), timeout);
+                        timer = timers.get(timeout);
+                        if (timer == null || !parallel) {
+                            timer = new KillTimer();
+                            timer.ref = ctx.sendAfter(new KillTimeout(timer), timeout);
+                            timers.put(timeout, timer);
+                        }
+                        timer.live++;
                     }
                 }
-                return awaitDown(child, pid, ref, timer, queue, then);
+                pending.put(ref, new Pending(child, pid, timer));
             }
-            return then.get();
+
+            Behavior<Msg> behavior() {
+                return Behaviors.receive((ProcessContext<Msg> c, Msg msg) -> {
+                    if (msg instanceof KillTimeout(var t)) {
+                        if (t instanceof KillTimer timer && timers.containsValue(timer)) {
+                            timers.values().remove(timer);
+                            kill(timer);
+                        }
+                        return Behaviors.same(); // else stale, from a stop already over
+                    }
+                    return Behaviors.unhandled();
+                }, (c, signal) -> switch (signal) {
+                    case Signal.Down d -> down(d);
+                    case Signal.Exit e -> Behaviors.unhandled(); // served when the stop is over
+                    case Signal.PostStop p -> Behaviors.same();
+                });
+            }
+
+            private void kill(KillTimer timer) {
+                int killed = 0;
+                for (Pending p : pending.values()) {
+                    if (p.timer() == timer) {
+                        ctx.exit(p.pid(), ExitReason.KILL);
+                        killed++;
+                    }
+                }
+                if (killed > 0) {
+                    ctx.log().warn("supervisor {}: {} child(ren) did not stop in time, killing them", name, killed);
+                }
+            }
+
+            private Behavior<Msg> down(Signal.Down d) {
+                Pending p = pending.remove(d.ref());
+                if (p == null) {
+                    return Behaviors.same();
+                }
+                byPid.remove(p.pid());
+                if (p.child().pid == p.pid()) {
+                    p.child().pid = null;
+                }
+                if (!stoppedAsAsked(p.child().spec, d.reason())) {
+                    // OTP's shutdown_error: the child ended with another reason than the one asked for
+                    spec.listener().shutdownError(name, p.child().spec.id(), d.reason());
+                    errors.computeIfAbsent(String.valueOf(d.reason()), r -> new ArrayList<>()).add(p.child().spec.id());
+                }
+                KillTimer timer = p.timer();
+                if (timer != null && --timer.live == 0 && timers.values().remove(timer)) {
+                    timer.ref.cancel();
+                }
+                advance();
+                return isDone() ? finish() : Behaviors.same();
+            }
+
+            Behavior<Msg> finish() {
+                for (KillTimer t : timers.values()) {
+                    t.ref.cancel();
+                }
+                timers.clear();
+                errors.forEach((reason, ids) -> ctx.log().error(
+                        "supervisor {}: shutdown_error: {} child(ren) ended with {} when asked to stop: {}",
+                        name, ids.size(), reason, ids.size() <= 10 ? ids : ids.subList(0, 10) + "…"));
+                return then.get();
+            }
         }
 
-        private Behavior<Msg> awaitDown(Child child, Pid<?> pid, MonitorRef ref, TimerRef timer,
-                                        Deque<Child> queue, Supplier<Behavior<Msg>> then) {
-            return Behaviors.<Msg>receive((ctx, msg) -> {
-                if (msg instanceof KillTimeout(var r) && r.equals(ref)) {
-                    ctx.log().warn("supervisor {}: child {} did not stop in time, killing it", name, child.spec.id());
-                    ctx.exit(pid, ExitReason.KILL);
-                    return Behaviors.same();
-                }
-                return Behaviors.unhandled();
-            }).onSignal((ctx, signal) -> {
-                if (signal instanceof Signal.Down d && d.ref().equals(ref)) {
-                    if (timer != null) {
-                        timer.cancel();
-                    }
-                    byPid.remove(pid);
-                    if (child.pid == pid) {
-                        child.pid = null;
-                    }
-                    return stopChildren(queue, then);
-                }
-                if (signal instanceof Signal.PostStop) {
-                    return Behaviors.same();
-                }
-                return Behaviors.unhandled();
-            });
+        /**
+         * OTP's check of a stopped child's exit reason: {@code killed} for brutal kill, else
+         * {@code shutdown}; {@code normal} and {@code {shutdown, Term}} (and {@code shutdown} for brutal
+         * kill) only for a child that is not permanent. Anything else is a {@code shutdown_error}.
+         */
+        static boolean stoppedAsAsked(ChildSpec<?> child, ExitReason reason) {
+            boolean brutal = child.shutdown() instanceof Shutdown.BrutalKill;
+            boolean permanent = child.restart() == Restart.PERMANENT;
+            return switch (reason) {
+                case ExitReason.Killed k -> brutal;
+                case ExitReason.Shutdown(var detail) when detail == null -> !brutal || !permanent;
+                case ExitReason.Shutdown s -> !permanent;
+                case ExitReason.Normal n -> !permanent;
+                default -> false;
+            };
         }
 
         SupervisorReport report(int limit) {

@@ -16,4 +16,16 @@ public interface SupervisorListener {
 
     /** {@code supervisor} exceeded its restart intensity and is shutting down. */
     default void intensityExceeded(String supervisor) {}
+
+    /**
+     * {@code supervisor} could not restart child {@code childId} (OTP's {@code start_error}): the
+     * restart stopped at that child, which is tried again as another restart.
+     */
+    default void startFailed(String supervisor, String childId, ExitReason error) {}
+
+    /**
+     * Child {@code childId}, asked to stop, ended with {@code reason} instead of the reason asked
+     * for (OTP's {@code shutdown_error}): for instance {@code killed} after its shutdown timeout.
+     */
+    default void shutdownError(String supervisor, String childId, ExitReason reason) {}
 }

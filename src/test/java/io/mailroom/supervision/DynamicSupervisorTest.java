@@ -217,7 +217,9 @@ class DynamicSupervisorTest {
 
     @Test
     @Timeout(30)
-    void stoppingADynamicSupervisorStopsItsChildrenInReverseStartOrder() {
+    void stoppingADynamicSupervisorStopsAllItsChildrenInNoDefinedOrder() {
+        // OTP's terminate_dynamic_children: all children are asked at once and do their cleanup in
+        // parallel, "therefore the order in which they are stopped is not defined"
         startDynamic(SupervisorSpec.dynamic("dyn"));
         started(worker("a", events));
         started(worker("b", events));
@@ -226,7 +228,7 @@ class DynamicSupervisorTest {
 
         join(Supervisor.stop(node, sup));
 
-        assertThat(events.of("stop")).containsExactly("c", "b", "a");
+        assertThat(events.of("stop")).containsExactlyInAnyOrder("c", "b", "a");
     }
 
     @Test
