@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,7 +113,8 @@ class PostExamplesTest {
         int expected = skipSender ? 2 : 3;
         await(() -> List.of("Ada", "Bob", "Charles").stream()
                 .allMatch(w -> count(out, "[" + w + "] Hello from " + w) >= expected) ? true : null);
-        Thread.sleep(200); // no more arrive
+        int settled = out.size();
+        Awaitility.await().during(Duration.ofMillis(200)).atMost(TIMEOUT).until(() -> out.size() == settled); // no more arrive
         return out;
     }
 
@@ -120,15 +122,7 @@ class PostExamplesTest {
         return out.stream().filter(Predicate.isEqual(line)).count();
     }
 
-    private static <T> T await(java.util.function.Supplier<T> probe) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            T t = probe.get();
-            if (t != null) {
-                return t;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("timed out");
+    private static <T> T await(java.util.function.Supplier<T> probe) {
+        return Awaitility.await().atMost(TIMEOUT).until(probe::get, java.util.Objects::nonNull);
     }
 }
