@@ -48,7 +48,11 @@ public final class ChatMetrics {
 
     /** A frame is handed to a socket: records its delivery time if it is a chat message. */
     public void handedOff(OutFrame frame) {
-        long accepted = frame.acceptedNanos();
+        handedOff(frame.acceptedNanos());
+    }
+
+    /** A chat message accepted at {@code accepted} ({@link System#nanoTime()}; 0: not a message) is handed to a socket. */
+    public void handedOff(long accepted) {
         if (accepted != 0) {
             delivery.record(System.nanoTime() - accepted, TimeUnit.NANOSECONDS);
         }

@@ -1,21 +1,18 @@
 package io.mailroom.chat;
 
-import java.util.Objects;
+import io.mailroom.websocket.WireFrame;
 
 /**
- * One server-to-client frame, encoded: its JSON text and that text's size in UTF-8 bytes, both
- * computed once. A chat message is one {@code OutFrame} handed to every recipient, so fan-out
- * neither re-encodes nor copies it. Immutable and thread-safe.
+ * One server-to-client frame, encoded once: its JSON text as a complete WebSocket frame (header and
+ * UTF-8 payload). A chat message is one {@code OutFrame} handed to every recipient and stored in the
+ * room's history, so fan-out neither re-encodes nor copies it, and only the bytes are held (the text
+ * is decoded again when asked for). Immutable and thread-safe.
  */
 public final class OutFrame {
-    private final String text;
-    private final int bytes;
-    private final long acceptedNanos;
+    private final WireFrame wire;
 
     private OutFrame(String text, long acceptedNanos) {
-        this.text = Objects.requireNonNull(text, "text");
-        this.bytes = utf8Length(text);
-        this.acceptedNanos = acceptedNanos;
+        this.wire = WireFrame.text(text, acceptedNanos);
     }
 
     /** A frame that is not a chat message (no delivery time is measured for it). */
@@ -30,17 +27,22 @@ public final class OutFrame {
 
     /** The JSON text. */
     public String text() {
-        return text;
+        return wire.text();
     }
 
     /** The UTF-8 size of {@link #text()}. */
     public int bytes() {
-        return bytes;
+        return wire.payloadLength();
     }
 
     /** When the chat message was accepted, or 0 for other frames. */
     public long acceptedNanos() {
-        return acceptedNanos;
+        return wire.originNanos();
+    }
+
+    /** The encoded frame, as every recipient's socket writes it. */
+    public WireFrame wire() {
+        return wire;
     }
 
     /**
@@ -61,6 +63,6 @@ public final class OutFrame {
 
     @Override
     public String toString() {
-        return text;
+        return text();
     }
 }

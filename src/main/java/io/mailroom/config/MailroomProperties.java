@@ -1,6 +1,7 @@
 package io.mailroom.config;
 
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -85,8 +86,12 @@ public record MailroomProperties(
      * @param roomIdleTimeout     how long a room process lives with no members
      * @param pingInterval        how often a session pings its peer; a peer that has not answered the
      *                            previous ping by the next one is taken as dead and closed
-     * @param sendTimeout         how long a blocking socket operation (ping, close) may take
+     * @param sendTimeout         how long a closing handshake may take before the socket is closed regardless
      * @param callTimeout         how long the WebSocket handler waits for a session to be started
+     * @param writeTimeout        how long a client may take no bytes at all while frames wait for it
+     *                            before it is closed as a slow consumer (v1.1)
+     * @param allowedOrigins      origins besides the server's own whose pages may open the chat
+     *                            ({@code *}: any); a handshake from another is refused with 403 (v1.1)
      */
     public record Chat(
             @DefaultValue("1000") int historySize,
@@ -102,7 +107,9 @@ public record MailroomProperties(
             @DefaultValue("60s") Duration roomIdleTimeout,
             @DefaultValue("30s") Duration pingInterval,
             @DefaultValue("5s") Duration sendTimeout,
-            @DefaultValue("5s") Duration callTimeout) {
+            @DefaultValue("5s") Duration callTimeout,
+            @DefaultValue("60s") Duration writeTimeout,
+            @DefaultValue List<String> allowedOrigins) {
 
         /** A token bucket: {@code capacity} tokens, refilled at {@code refillPerSecond}. */
         public record Rate(

@@ -9,27 +9,21 @@ import io.mailroom.config.MailroomProperties;
 import io.mailroom.config.ServiceTree;
 import io.mailroom.process.Node;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.springframework.beans.factory.ObjectProvider;
+import io.mailroom.websocket.WebSocketServlet;
+import io.mailroom.websocket.WebSocketSettings;
+import io.mailroom.websocket.WebSocketTransport;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.web.socket.config.annotation.EnableWebSocket;
-import org.springframework.web.socket.config.annotation.WebSocketConfigurer;
-import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry;
 import tools.jackson.databind.ObjectMapper;
 
-/** The chat's beans and its WebSocket endpoint, {@code /ws/chat}. */
+/** The chat's beans and its WebSocket path, {@code /ws/chat}, on Mailroom's own transport ({@code io.mailroom.websocket}). */
 @Configuration(proxyBeanMethods = false)
-@EnableWebSocket
-public class ChatConfiguration implements WebSocketConfigurer {
-    private final ObjectProvider<ChatWebSocketHandler> handler;
-
-    public ChatConfiguration(ObjectProvider<ChatWebSocketHandler> handler) {
-        this.handler = handler;
-    }
+public class ChatConfiguration {
+    /** Tomcat's per-socket application buffers (see {@link #chatSocketBuffers}). */
+    static final int APP_BUFFER = 2048;
 
     @Bean
     public RoomStore roomStore(MailroomProperties properties) {
@@ -52,40 +46,52 @@ public class ChatConfiguration implements WebSocketConfigurer {
         return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties.chat(), ServiceTree.ROOMS);
     }
 
-    /** Where the WebSocket API's blocking calls (ping, close) run: never on a scheduler thread. */
-    @Bean(destroyMethod = "shutdownNow")
-    public ExecutorService chatSocketExecutor() {
-        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("chat-socket-", 0).factory());
+    /** The WebSocket transport: every connection's settings, write buffers and closing timer. */
+    @Bean
+    public WebSocketTransport chatTransport(ChatMetrics metrics, MailroomProperties properties) {
+        MailroomProperties.Chat chat = properties.chat();
+        WebSocketSettings settings = new WebSocketSettings(chat.maxFrameBytes(), chat.outboundQueue().toBytes(),
+                chat.writeTimeout(), chat.sendTimeout(), chat.allowedOrigins());
+        return new WebSocketTransport(settings, frame -> metrics.handedOff(frame.originNanos()));
     }
 
     @Bean
-    public ChatWebSocketHandler chatWebSocketHandler(ChatContext chat, ExecutorService chatSocketExecutor) {
-        return new ChatWebSocketHandler(chat, ServiceTree.SESSIONS, chatSocketExecutor);
+    public ChatEndpoint chatEndpoint(ChatContext chat) {
+        return new ChatEndpoint(chat, ServiceTree.SESSIONS);
+    }
+
+    /** {@code /ws/chat}, on the same port and origin as the API and the UI, outside Spring MVC and Security. */
+    @Bean
+    public ServletRegistrationBean<WebSocketServlet> chatServlet(WebSocketTransport chatTransport, ChatEndpoint endpoint) {
+        ServletRegistrationBean<WebSocketServlet> bean =
+                new ServletRegistrationBean<>(new WebSocketServlet(chatTransport, endpoint), "/ws/chat");
+        bean.setName("chatWebSocket");
+        bean.setLoadOnStartup(1);
+        return bean;
     }
 
     @Bean
-    public ChatSockets chatSockets(ChatWebSocketHandler handler, MailroomProperties properties) {
-        return new ChatSockets(handler, properties.chat().sendTimeout());
+    public ChatSockets chatSockets(WebSocketTransport chatTransport, MailroomProperties properties) {
+        return new ChatSockets(chatTransport, properties.chat().sendTimeout());
     }
 
     /**
      * A fixed kernel send buffer per socket: autotuned, the kernel would hold megabytes for a
      * client that stopped reading, unseen by the slow-consumer bound (protocol.md §1 counts only
-     * the server's own queue).
+     * the server's own queue). And small application buffers: Tomcat gives every socket a read and
+     * a write buffer for its whole life (8 KiB each by default); an upgraded chat socket reads into
+     * a buffer per thread and writes from pooled ones, so these serve only HTTP requests, whose
+     * headers and bodies here are small.
      */
     @Bean
     public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatSocketBuffers(MailroomProperties properties) {
         long bytes = properties.chat().socketSendBuffer().toBytes();
-        return factory -> {
+        return factory -> factory.addConnectorCustomizers(connector -> {
             if (bytes > 0) {
-                factory.addConnectorCustomizers(connector ->
-                        connector.setProperty("socket.txBufSize", String.valueOf(bytes)));
+                connector.setProperty("socket.txBufSize", String.valueOf(bytes));
             }
-        };
-    }
-
-    @Override
-    public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
-        registry.addHandler(handler.getObject(), "/ws/chat").setAllowedOriginPatterns("*");
+            connector.setProperty("socket.appReadBufSize", String.valueOf(APP_BUFFER));
+            connector.setProperty("socket.appWriteBufSize", String.valueOf(APP_BUFFER));
+        });
     }
 }

@@ -1,5 +1,7 @@
 package io.mailroom.chat.web;
 
+import io.mailroom.websocket.WebSocketConnection;
+import io.mailroom.websocket.WebSocketTransport;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,12 +18,12 @@ import org.springframework.context.SmartLifecycle;
 public class ChatSockets implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ChatSockets.class);
 
-    private final ChatWebSocketHandler handler;
+    private final WebSocketTransport transport;
     private final Duration timeout;
     private volatile boolean running;
 
-    public ChatSockets(ChatWebSocketHandler handler, Duration timeout) {
-        this.handler = handler;
+    public ChatSockets(WebSocketTransport transport, Duration timeout) {
+        this.transport = transport;
         this.timeout = timeout;
     }
 
@@ -33,7 +35,7 @@ public class ChatSockets implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        List<CompletableFuture<Void>> closing = handler.openSockets().stream().map(Outbox::whenClosed).toList();
+        List<CompletableFuture<Void>> closing = transport.openConnections().stream().map(WebSocketConnection::whenClosed).toList();
         if (closing.isEmpty()) {
             return;
         }
@@ -41,7 +43,7 @@ public class ChatSockets implements SmartLifecycle {
             CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            LOG.warn("{} chat sockets not closed within {}", handler.openSockets().size(), timeout);
+            LOG.warn("{} chat sockets not closed within {}", transport.openConnections().size(), timeout);
         }
     }
 

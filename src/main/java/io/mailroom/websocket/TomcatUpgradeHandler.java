@@ -1,0 +1,193 @@
+package io.mailroom.websocket;
+
+import jakarta.servlet.http.WebConnection;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CompletionHandler;
+import java.util.concurrent.TimeUnit;
+import org.apache.coyote.http11.upgrade.InternalHttpUpgradeHandler;
+import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
+import org.apache.tomcat.util.net.SSLSupport;
+import org.apache.tomcat.util.net.SocketEvent;
+import org.apache.tomcat.util.net.SocketWrapperBase;
+import org.apache.tomcat.util.net.SocketWrapperBase.BlockingMode;
+import org.apache.tomcat.util.net.SocketWrapperBase.CompletionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The socket of one upgraded connection, on Tomcat's own upgrade interface (the one its JSR-356
+ * WebSocket is built on): reads arrive as poller events on a container thread and go through the
+ * connection's {@link FrameDecoder}; writes are Tomcat's non-blocking writes with a completion,
+ * which Tomcat's poller continues when the socket becomes writable and fails when the socket took no
+ * bytes for the write timeout. Reads use a buffer per container thread, so a connection between
+ * reads holds none.
+ */
+public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink {
+    private static final Logger LOG = LoggerFactory.getLogger(TomcatUpgradeHandler.class);
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(16 * 1024));
+
+    private WebSocketTransport transport;
+    private WebSocketEndpoint endpoint;
+    private HandshakeRequest request;
+    private SocketWrapperBase<?> socket;
+    private long writeTimeoutMillis;
+    private WebSocketConnection connection;
+    private FrameDecoder decoder;
+    private WebSocketListener listener;
+
+    /** Tomcat creates the handler when the servlet upgrades; {@link #prepare} follows at once. */
+    public TomcatUpgradeHandler() {}
+
+    void prepare(WebSocketTransport transport, WebSocketEndpoint endpoint, HandshakeRequest request) {
+        this.transport = transport;
+        this.endpoint = endpoint;
+        this.request = request;
+        this.writeTimeoutMillis = transport.settings().writeTimeout().toMillis();
+    }
+
+    @Override
+    public void setSocketWrapper(SocketWrapperBase<?> wrapper) {
+        this.socket = wrapper;
+    }
+
+    @Override
+    public void init(WebConnection webConnection) {
+        socket.setWriteTimeout(writeTimeoutMillis);
+        decoder = new FrameDecoder(transport.settings().maxMessageBytes(), this);
+        connection = transport.open(this, (c, r) -> {
+            listener = endpoint.open(c, r);
+            return listener;
+        }, request);
+        request = null;
+    }
+
+    @Override
+    public SocketState upgradeDispatch(SocketEvent status) {
+        switch (status) {
+            case OPEN_READ -> {
+                return read();
+            }
+            case OPEN_WRITE -> {
+                return SocketState.UPGRADED; // writes continue through their completions
+            }
+            case STOP -> {
+                connection.close(1001, "going away");
+                return SocketState.UPGRADED;
+            }
+            default -> { // DISCONNECT, ERROR, TIMEOUT, CONNECT_FAIL
+                connection.finish();
+                return SocketState.CLOSED;
+            }
+        }
+    }
+
+    private SocketState read() {
+        ByteBuffer buf = READ_BUFFER.get();
+        try {
+            while (!decoder.isDone()) {
+                buf.clear();
+                int n = socket.read(false, buf);
+                if (n < 0) {
+                    connection.finish(); // the peer went without a close frame
+                    return SocketState.CLOSED;
+                }
+                if (n == 0) {
+                    break;
+                }
+                buf.flip();
+                decoder.feed(buf);
+            }
+        } catch (IOException e) {
+            LOG.debug("read from {} failed: {}", describe(), e.toString());
+            connection.finish();
+            return SocketState.CLOSED;
+        }
+        // after the peer's close or a protocol error, reads stop; the socket closes when our close frame is out
+        return decoder.isDone() ? SocketState.SUSPENDED : SocketState.UPGRADED;
+    }
+
+    // ---- FrameDecoder.Sink: events for the listener, control frames for the connection
+
+    @Override
+    public void text(String message) {
+        listener.onText(message);
+    }
+
+    @Override
+    public void ping(byte[] payload, int length) {
+        connection.pong(payload, length);
+    }
+
+    @Override
+    public void pong() {
+        listener.onPong();
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        connection.peerClose(code);
+    }
+
+    @Override
+    public void tooLarge(int limit) {
+        listener.onTooLarge(limit);
+    }
+
+    @Override
+    public void binary() {
+        listener.onBinary();
+    }
+
+    @Override
+    public void protocolError(int code, String reason) {
+        connection.protocolError(code, reason);
+    }
+
+    // ---- WireChannel
+
+    @Override
+    public void write(ByteBuffer buffer, CompletionHandler<Long, Void> done) {
+        CompletionState state = socket.write(BlockingMode.NON_BLOCK, writeTimeoutMillis, TimeUnit.MILLISECONDS, null,
+                SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, done, buffer);
+        if (state == CompletionState.NOT_DONE) {
+            // another write is outstanding: the connection never does that, so this is a bug, loudly
+            done.failed(new IllegalStateException("a write was already outstanding on " + describe()), null);
+        }
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+
+    @Override
+    public String describe() {
+        SocketWrapperBase<?> s = socket;
+        return s == null ? "a WebSocket" : "WebSocket " + s.getRemoteAddr() + ":" + s.getRemotePort();
+    }
+
+    // ---- the rest of Tomcat's interface
+
+    @Override
+    public void timeoutAsync(long now) {
+        // timeouts are the socket's write timeout and the connection's close deadline
+    }
+
+    @Override
+    public void setSslSupport(SSLSupport sslSupport) {
+        // TLS, when configured, is Tomcat's and below this handler
+    }
+
+    @Override
+    public void pause() {
+        // nothing to pause: sessions close through the supervision tree on shutdown
+    }
+
+    @Override
+    public void destroy() {
+        if (connection != null) {
+            connection.finish();
+        }
+    }
+}

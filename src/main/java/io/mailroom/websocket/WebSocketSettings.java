@@ -1,0 +1,20 @@
+package io.mailroom.websocket;
+
+import java.time.Duration;
+
+/**
+ * How the transport treats every connection.
+ *
+ * @param maxMessageBytes the largest text message accepted from a client, in UTF-8 bytes
+ * @param outboundQueueBytes the payload bytes that may wait in a connection's queue; past them the
+ *                           client is closed 1008 {@code slow_consumer}
+ * @param writeTimeout how long a connection may take no bytes at all while frames wait for it
+ * @param closeTimeout how long a closing handshake may take before the socket is closed regardless
+ * @param allowedOrigins origins allowed besides the server's own ({@code *}: any)
+ */
+public record WebSocketSettings(int maxMessageBytes, long outboundQueueBytes, Duration writeTimeout,
+                                Duration closeTimeout, java.util.List<String> allowedOrigins) {
+    public WebSocketSettings {
+        allowedOrigins = java.util.List.copyOf(allowedOrigins);
+    }
+}

@@ -1,0 +1,75 @@
+package io.mailroom.websocket;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
+
+/**
+ * What every connection of one server shares: the settings, the pool of write buffers, a timer for
+ * closing handshakes, and the set of open connections (which shutdown waits for).
+ */
+public final class WebSocketTransport implements AutoCloseable {
+    /** A batch: big enough for a chat frame of 16 KiB and many small ones, small enough to hold per writing socket. */
+    static final int BUFFER_SIZE = 32 * 1024;
+    private static final int MAX_IDLE_BUFFERS = 256;
+
+    private final WebSocketSettings settings;
+    private final BufferPool buffers = new BufferPool(BUFFER_SIZE, MAX_IDLE_BUFFERS);
+    private final ScheduledThreadPoolExecutor timer;
+    private final Consumer<WireFrame> handOff;
+    private final Set<WebSocketConnection> open = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param handOff told of each frame as it is handed to a socket (for delivery metrics); must be
+     *                cheap and must not block
+     */
+    public WebSocketTransport(WebSocketSettings settings, Consumer<WireFrame> handOff) {
+        this.settings = settings;
+        this.handOff = handOff;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "websocket-close-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    public WebSocketSettings settings() {
+        return settings;
+    }
+
+    /** Connections not closed yet. */
+    public Set<WebSocketConnection> openConnections() {
+        return open;
+    }
+
+    /** A new connection on {@code channel}, listened to by what {@code endpoint} answers. */
+    WebSocketConnection open(WireChannel channel, WebSocketEndpoint endpoint, HandshakeRequest request) {
+        WebSocketConnection c = new WebSocketConnection(channel, this);
+        open.add(c);
+        c.whenClosed().whenComplete((v, e) -> open.remove(c));
+        c.listen(endpoint.open(c, request));
+        return c;
+    }
+
+    BufferPool buffers() {
+        return buffers;
+    }
+
+    ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    void handedOff(WireFrame frame) {
+        if (frame.originNanos() != 0) {
+            handOff.accept(frame);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
