@@ -16,8 +16,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * never read (with a small receive buffer, so the kernel holds little), never answer pings.
  */
 final class RawClient implements AutoCloseable {
-    /** One frame read: its opcode and payload. */
-    record Frame(int opcode, byte[] payload) {
+    /** One frame read: its opcode, its payload, and the whole frame as it came on the wire. */
+    record Frame(int opcode, byte[] payload, byte[] raw) {
         String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
@@ -102,17 +102,26 @@ final class RawClient implements AutoCloseable {
 
     /** Reads the next frame (blocking, up to the socket timeout). */
     Frame read() throws IOException {
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
+        raw.write(b0);
+        raw.write(b1);
         long length = b1 & 0x7f;
         if (length == 126) {
             length = in.readUnsignedShort();
+            raw.write((int) (length >> 8));
+            raw.write((int) length);
         } else if (length == 127) {
             length = in.readLong();
+            for (int i = 7; i >= 0; i--) {
+                raw.write((int) (length >>> (8 * i)));
+            }
         }
         byte[] payload = new byte[(int) length];
         in.readFully(payload);
-        return new Frame(b0 & 0x0f, payload);
+        raw.write(payload);
+        return new Frame(b0 & 0x0f, payload, raw.toByteArray());
     }
 
     /** Reads frames until a close frame (opcode 8); null if the connection ends first. */
