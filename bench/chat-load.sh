@@ -2,9 +2,9 @@
 # The WebSocket chat load benchmark (docs/benchmarks.md, "Chat over WebSocket"): Mailroom against a
 # plain Spring TextWebSocketHandler broadcast, one after the other, same scenarios, same JVM flags.
 #
-#   bench/chat-load.sh                 # builds, runs both servers (~25 minutes on the loaded 2-core machine), prints the table
+#   bench/chat-load.sh                 # builds, runs the three servers one after the other (~35 minutes), prints the table
 #   CHAT_LOAD_QUICK=1 bench/chat-load.sh   # smoke run: small numbers, ~2 minutes
-#   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only one of mailroom, baseline
+#   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only some of mailroom, baseline (Tomcat), baseline-jetty
 #   CHAT_LOAD_ARGS='ramp.rates=5,10 load.seconds=60' bench/chat-load.sh   # override LoadGen settings
 #   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
 #
@@ -30,12 +30,15 @@ if [ "${CHAT_LOAD_BUILD:-1}" = 1 ]; then
   ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package dependency:build-classpath \
       -Dmdep.outputFile="$BUILD_DIR/load-classpath.txt" -Dmdep.includeScope=runtime >"$OUT/build.log" 2>&1 \
     || { tail -n 30 "$OUT/build.log"; exit 1; }
+  ./mvnw -q -f bench/jetty/pom.xml dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/jetty-classpath.txt" \
+      -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
   rm -rf "$BUILD_DIR/loadgen-classes"
   "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" \
       -cp "$(cat "$BUILD_DIR/load-classpath.txt")" $(find src/loadgen/java -name '*.java')
 fi
 JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
 CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/load-classpath.txt")"
+CP_JETTY="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/jetty-classpath.txt")"
 
 QUICK=()
 if [ "${CHAT_LOAD_QUICK:-0}" = 1 ]; then
@@ -81,7 +84,8 @@ run_one() { # name port command…
 }
 
 LIMITS=(--server.tomcat.max-connections=25000 --server.tomcat.accept-count=1000 --logging.level.root=WARN)
-for server in ${CHAT_LOAD_SERVERS:-mailroom baseline}; do
+SERVERS="${CHAT_LOAD_SERVERS:-mailroom baseline baseline-jetty}"
+for server in $SERVERS; do
   case "$server" in
     mailroom)
       run_one mailroom "$PORT" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -jar "$JAR" --server.port="$PORT" "${LIMITS[@]}" \
@@ -90,10 +94,14 @@ for server in ${CHAT_LOAD_SERVERS:-mailroom baseline}; do
     baseline)
       run_one baseline "$((PORT + 1))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP" io.mailroom.loadtest.BaselineChatServer \
           --server.port="$((PORT + 1))" "${LIMITS[@]}" ;;
+    baseline-jetty) # the same handler with Tomcat swapped for Jetty 12 (bench/jetty/pom.xml)
+      run_one baseline-jetty "$((PORT + 2))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP_JETTY" \
+          io.mailroom.loadtest.BaselineChatServer --server.port="$((PORT + 2))" --server.jetty.max-connections=25000 \
+          --logging.level.root=WARN ;;
   esac
 done
 
 echo "finished $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 props=()
-for server in ${CHAT_LOAD_SERVERS:-mailroom baseline}; do props+=("$OUT/$server.properties"); done
+for server in $SERVERS; do props+=("$OUT/$server.properties"); done
 "$JAVA_HOME/bin/java" -cp "$CP" io.mailroom.loadtest.LoadGen report "${props[@]}" | tee "$OUT/results.md"

@@ -430,7 +430,19 @@ public final class LoadGen {
         long t0 = System.nanoTime();
         List<Client> clients = connect(n, r, "i", "idle-");
         double connectSeconds = (System.nanoTime() - t0) / 1e9;
-        Thread.sleep(intConf("idle.hold-seconds", 10) * 1000L);
+        // the server's CPU while the sessions sit idle: the first seconds after the last connect, then settled
+        int hold = intConf("idle.hold-seconds", 10);
+        long c0 = serverCpuNs();
+        Thread.sleep(hold * 1000L);
+        long c1 = serverCpuNs();
+        Thread.sleep(hold * 1000L);
+        long c2 = serverCpuNs();
+        double firstCores = (c1 - c0) / (hold * 1e9);
+        double settledCores = (c2 - c1) / (hold * 1e9);
+        OUT.printf(Locale.ROOT, "  server CPU idle: %.3f cores in the first %d s, %.3f cores in the next %d s%n",
+                firstCores, hold, settledCores, hold);
+        put("idle.cpu.cores.first", firstCores);
+        put("idle.cpu.cores.settled", settledCores);
         fullGc();
         long rss1 = rssKb();
         int held = held(clients);
@@ -607,6 +619,7 @@ public final class LoadGen {
                 {"idle: connect + join time, s", "idle.connect.seconds"},
                 {"idle: server RSS before → after, MiB", "idle.rss.before.mib", "idle.rss.after.mib"},
                 {"idle: server RSS per session, KiB", "idle.rss.per.session.kib"},
+                {"idle: server CPU, cores, first window / next window after the last connect", "idle.cpu.cores.first", "idle.cpu.cores.settled"},
                 {"load: offered deliveries/s", "load.offered.per.second"},
                 {"load: deliveries/s (steady window)", "load.deliveries.per.second"},
                 {"load: lost / duplicates", "load.lost", "load.duplicates"},
