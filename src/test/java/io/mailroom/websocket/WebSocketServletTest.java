@@ -227,6 +227,17 @@ class WebSocketServletTest {
         assertThat(opened).isEmpty();
     }
 
+    @Test
+    void a_post_is_refused_405_allowing_get() throws Exception {
+        Map<String, String> h = WsClient.upgradeHeaders(port, randomKey());
+        h.put("Content-Length", "0");
+        WsClient.Response r = client.request("POST", "/ws", h);
+        assertThat(r.status()).isEqualTo(405);
+        assertThat(r.header("Allow")).isEqualTo("GET");
+        assertThat(r.header("Sec-WebSocket-Accept")).isNull();
+        assertThat(opened).isEmpty();
+    }
+
     // ---- messages
 
     @Test
@@ -282,6 +293,17 @@ class WebSocketServletTest {
     void a_client_close_is_answered_with_the_same_code_and_then_the_server_closes_the_tcp_connection() throws Exception {
         Recorder rec = upgrade();
         client.write(ClientFrames.close(1000, "done"));
+        WsClient.Frame close = readServerFrame();
+        assertThat(close.opcode()).isEqualTo(0x8);
+        assertThat(close.payload()).containsExactly(0x03, 0xE8);
+        assertThat(client.atEof()).isTrue();
+        assertToldClosedOnce(rec);
+    }
+
+    @Test
+    void a_client_close_without_a_code_is_answered_1000() throws Exception {
+        Recorder rec = upgrade();
+        client.write(frame(true, ClientFrames.CLOSE, new byte[0]));
         WsClient.Frame close = readServerFrame();
         assertThat(close.opcode()).isEqualTo(0x8);
         assertThat(close.payload()).containsExactly(0x03, 0xE8);

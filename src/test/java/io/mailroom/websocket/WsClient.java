@@ -69,7 +69,12 @@ final class WsClient implements AutoCloseable {
 
     /** Writes {@code GET path} with {@code headers} and reads the response head (and, when not 101, its body). */
     Response handshake(String path, Map<String, String> headers) throws IOException {
-        StringBuilder r = new StringBuilder("GET ").append(path).append(" HTTP/1.1\r\n");
+        return request("GET", path, headers);
+    }
+
+    /** Writes {@code method path} with {@code headers} and reads the response head. */
+    Response request(String method, String path, Map<String, String> headers) throws IOException {
+        StringBuilder r = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
         headers.forEach((k, v) -> r.append(k).append(": ").append(v).append("\r\n"));
         r.append("\r\n");
         out.write(r.toString().getBytes(StandardCharsets.US_ASCII));
