@@ -174,9 +174,17 @@ public final class WebSocketConnection {
         tell();
     }
 
-    /** The peer broke the protocol: closes with {@code code}, without the queue. */
+    /**
+     * The peer broke the protocol: closes with {@code code}, without the queue, and the socket as
+     * soon as the close frame is out (RFC 6455 §7.1.7): reads have stopped, so no reply can come.
+     */
     void protocolError(int code, String reason) {
         LOG.debug("closing {}: {} ({})", channel.describe(), reason, code);
+        peerClosed = true; // nothing more is read: as after the peer's close, finish once our close frame is written
+        if (closeWritten) {
+            finish();
+            return;
+        }
         abort(code, reason);
         tell();
     }
