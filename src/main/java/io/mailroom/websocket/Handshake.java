@@ -56,6 +56,9 @@ final class Handshake {
     }
 
     static boolean originAllowed(String origin, String ownOrigin, List<String> allowed) {
+        if (allowed.contains("*")) {
+            return true; // any, as configured: even "null" (a sandboxed page, a file)
+        }
         String o = normalize(origin);
         if (o == null) {
             return false; // "null" (a sandboxed page, a file) or malformed: not a site we know
@@ -64,7 +67,7 @@ final class Handshake {
             return true;
         }
         for (String a : allowed) {
-            if (a.equals("*") || o.equals(normalize(a))) {
+            if (o.equals(normalize(a))) {
                 return true;
             }
         }
