@@ -4,10 +4,13 @@ import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.CompletionHandler;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import org.apache.coyote.http11.upgrade.InternalHttpUpgradeHandler;
 import org.apache.tomcat.util.net.AbstractEndpoint.Handler.SocketState;
+import org.apache.tomcat.util.net.NioChannel;
 import org.apache.tomcat.util.net.SSLSupport;
+import org.apache.tomcat.util.net.SecureNioChannel;
 import org.apache.tomcat.util.net.SocketEvent;
 import org.apache.tomcat.util.net.SocketWrapperBase;
 import org.apache.tomcat.util.net.SocketWrapperBase.BlockingMode;
@@ -18,9 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The socket of one upgraded connection, on Tomcat's own upgrade interface (the one its JSR-356
  * WebSocket is built on): reads arrive as poller events on a container thread and go through the
- * connection's {@link FrameDecoder}; writes are Tomcat's non-blocking writes with a completion,
- * which Tomcat's poller continues when the socket becomes writable and fails when the socket took no
- * bytes for the write timeout. Reads use a buffer per container thread, so a connection between
+ * connection's {@link FrameDecoder}. A write goes first straight to the socket channel; what the
+ * socket does not take at once goes to Tomcat's non-blocking write with a completion, which Tomcat's
+ * poller continues when the socket becomes writable and fails when the socket took no bytes for the
+ * write timeout. Reads use a buffer per container thread, so a connection between
  * reads holds none.
  */
 public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink {
@@ -31,6 +35,7 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
     private WebSocketEndpoint endpoint;
     private HandshakeRequest request;
     private SocketWrapperBase<?> socket;
+    private SocketChannel plainChannel;
     private long writeTimeoutMillis;
     private WebSocketConnection connection;
     private FrameDecoder decoder;
@@ -49,6 +54,10 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
     @Override
     public void setSocketWrapper(SocketWrapperBase<?> wrapper) {
         this.socket = wrapper;
+        // a plain (not TLS) NIO socket may be written directly; TLS goes through Tomcat's engine
+        if (wrapper.getSocket() instanceof NioChannel channel && !(channel instanceof SecureNioChannel)) {
+            this.plainChannel = channel.getIOChannel();
+        }
     }
 
     @Override
@@ -148,6 +157,23 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
 
     @Override
     public void write(ByteBuffer buffer, CompletionHandler<Long, Void> done) {
+        SocketChannel direct = plainChannel;
+        if (direct != null) {
+            // first straight to the socket: most writes are taken whole at once, and then this is one
+            // system call with no operation object, semaphore or poller registration
+            try {
+                long n = direct.write(buffer);
+                if (!buffer.hasRemaining()) {
+                    done.completed(n, null);
+                    return;
+                }
+            } catch (IOException e) {
+                done.failed(e, null);
+                return;
+            }
+        }
+        // what the socket did not take: Tomcat's write continues it when the socket is writable and
+        // fails it at the write timeout
         CompletionState state = socket.write(BlockingMode.NON_BLOCK, writeTimeoutMillis, TimeUnit.MILLISECONDS, null,
                 SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, done, buffer);
         if (state == CompletionState.NOT_DONE) {

@@ -108,6 +108,22 @@ public final class WebSocketConnection {
             abort(1008, "slow_consumer");
             return false;
         }
+        if (!writing.get() && writing.compareAndSet(false, true)) {
+            // the writer role was free: nothing of this connection is being written, so unless frames
+            // queued before are still waiting, this one goes straight into a batch, without the queue
+            if (queue.isEmpty()) {
+                queuedBytes.addAndGet(-n);
+                transport.handedOff(frame);
+                partial = frame;
+                partialAt = 0;
+            } else {
+                queue.add(frame);
+            }
+            if (writeBatches()) {
+                pump();
+            }
+            return true;
+        }
         queue.add(frame);
         pump();
         return true;
