@@ -308,6 +308,13 @@ public final class LoadGen {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // fields 14, 15; CLK_TCK 100
     }
 
+    /** The server's stime alone (the kernel's share: socket writes and reads), in ns. */
+    long serverSysNs() throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[12]) * 10_000_000L;
+    }
+
     static long ownCpuNs() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
@@ -399,7 +406,8 @@ public final class LoadGen {
         return missing;
     }
 
-    record Window(double seconds, long deliveries, long sent, Histogram latency, double serverCpuNs, double genCpuNs) {
+    record Window(double seconds, long deliveries, long sent, Histogram latency, double serverCpuNs, double genCpuNs,
+                  double serverSysNs) {
         double deliveriesPerSecond() {
             return deliveries / seconds;
         }
@@ -410,13 +418,14 @@ public final class LoadGen {
         long d0 = deliveries.sum();
         long s0 = sent.sum();
         long c0 = serverCpuNs();
+        long k0 = serverSysNs();
         long g0 = ownCpuNs();
         long t0 = System.nanoTime();
         Thread.sleep((long) (seconds * 1000));
         Histogram h = latency.getIntervalHistogram();
         long t1 = System.nanoTime();
         return new Window((t1 - t0) / 1e9, deliveries.sum() - d0, sent.sum() - s0, h, serverCpuNs() - c0,
-                ownCpuNs() - g0);
+                ownCpuNs() - g0, serverSysNs() - k0);
     }
 
     // ---------------------------------------------------------------- scenarios
@@ -534,11 +543,14 @@ public final class LoadGen {
         double p99 = h.getValueAtPercentile(99) / 1000.0;
         double max = h.getMaxValue() / 1000.0;
         double serverUs = w.serverCpuNs() / 1000.0 / Math.max(1, w.deliveries());
+        double serverSysUs = w.serverSysNs() / 1000.0 / Math.max(1, w.deliveries());
         double genPct = 100.0 * w.genCpuNs() / (w.seconds() * 1e9);
         double serverPct = 100.0 * w.serverCpuNs() / (w.seconds() * 1e9);
         OUT.printf(Locale.ROOT, "  %.0f deliveries/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms, lost %d, duplicates %d, "
-                        + "server CPU %.1f µs/delivery (%.0f%% of a core), generator CPU %.0f%% of a core, errors %d, closes %d%n",
-                w.deliveriesPerSecond(), p50, p99, max, lost, dups, serverUs, serverPct, genPct, errors.sum(), closes.sum());
+                        + "server CPU %.1f µs/delivery (kernel %.1f; %.0f%% of a core), generator CPU %.0f%% of a core, errors %d, closes %d%n",
+                w.deliveriesPerSecond(), p50, p99, max, lost, dups, serverUs, serverSysUs, serverPct, genPct, errors.sum(),
+                closes.sum());
+        put(key + ".server.sys.us.per.delivery", serverSysUs);
         put(key + ".deliveries.per.second", w.deliveriesPerSecond());
         put(key + ".sends.per.second", w.sent() / w.seconds());
         put(key + ".p50.ms", p50);
@@ -625,6 +637,7 @@ public final class LoadGen {
                 {"load: lost / duplicates", "load.lost", "load.duplicates"},
                 {"load: latency p50 / p99 / max, ms", "load.p50.ms", "load.p99.ms", "load.max.ms"},
                 {"load: server CPU µs per delivery", "load.server.cpu.us.per.delivery"},
+                {"load: of which in the kernel, µs", "load.server.sys.us.per.delivery"},
                 {"load: server CPU / generator CPU, % of a core", "load.server.cpu.percent", "load.gen.cpu.percent"},
                 {"ramp: highest passing rate, msg/s per sender", "ramp.best.rate"},
                 {"ramp: highest sustained deliveries/s (p99 < 250 ms, no loss)", "ramp.best.deliveries.per.second"},
