@@ -45,6 +45,9 @@ class ChatTransportTest {
     @Autowired
     Node node;
 
+    @Autowired
+    org.springframework.boot.web.server.context.WebServerApplicationContext web;
+
     @AfterAll
     static void stopThreads() {
         THREADS.shutdownNow();
@@ -263,6 +266,17 @@ class ChatTransportTest {
                 c.close();
             }
         }
+    }
+
+    @Test
+    void theConnectorHoldsEverySessionPlusHeadroomForHttpAndSmallPerSocketBuffers() {
+        var tomcat = ((org.springframework.boot.tomcat.TomcatWebServer) web.getWebServer()).getTomcat();
+        var protocol = (org.apache.coyote.AbstractProtocol<?>) tomcat.getConnector().getProtocolHandler();
+        // max-sessions 10,000 by default: server_full must come before the container stops accepting
+        assertThat(protocol.getMaxConnections()).isEqualTo(10_000 + 1024);
+        assertThat(tomcat.getConnector().getProperty("socket.appReadBufSize")).hasToString("512");
+        assertThat(tomcat.getConnector().getProperty("socket.appWriteBufSize")).hasToString("512");
+        assertThat(tomcat.getConnector().getProperty("socket.txBufSize")).hasToString(String.valueOf(64 * 1024));
     }
 
     private static List<ChatClient> concat(List<ChatClient> a, ChatClient b) {

@@ -13,6 +13,7 @@ import io.mailroom.websocket.WebSocketServlet;
 import io.mailroom.websocket.WebSocketSettings;
 import io.mailroom.websocket.WebSocketTransport;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.apache.coyote.AbstractProtocol;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -22,8 +23,10 @@ import tools.jackson.databind.ObjectMapper;
 /** The chat's beans and its WebSocket path, {@code /ws/chat}, on Mailroom's own transport ({@code io.mailroom.websocket}). */
 @Configuration(proxyBeanMethods = false)
 public class ChatConfiguration {
-    /** Tomcat's per-socket application buffers (see {@link #chatSocketBuffers}). */
+    /** Tomcat's per-socket application buffers (see {@link #chatConnector}). */
     static final int APP_BUFFER = 512;
+    /** Connections beyond {@code max-sessions} kept for HTTP (the API, the UI, the actuator). */
+    static final int HTTP_HEADROOM = 1024;
 
     @Bean
     public RoomStore roomStore(MailroomProperties properties) {
@@ -76,23 +79,31 @@ public class ChatConfiguration {
     }
 
     /**
-     * A fixed kernel send buffer per socket: autotuned, the kernel would hold megabytes for a
-     * client that stopped reading, unseen by the slow-consumer bound (protocol.md §1 counts only
-     * the server's own queue). And small application buffers: Tomcat gives every socket a read and
-     * a write buffer for its whole life (8 KiB each by default); an upgraded chat socket reads into
-     * a buffer per thread and writes from pooled ones, so these serve only HTTP requests. Tomcat
-     * reads and writes past them directly when a request or a response is larger (a static file),
-     * so small costs HTTP little and saves 15 KiB per idle chat session.
+     * The connector's sockets. A fixed kernel send buffer per socket: autotuned, the kernel would
+     * hold megabytes for a client that stopped reading, unseen by the slow-consumer bound
+     * (protocol.md §1 counts only the server's own queue). Small application buffers: Tomcat gives
+     * every socket a read and a write buffer for its whole life (8 KiB each by default); an upgraded
+     * chat socket reads into a buffer per thread and writes from pooled ones, so these serve only
+     * HTTP requests. Tomcat reads and writes past them directly when a request or a response is
+     * larger (a static file), so small costs HTTP little and saves 15 KiB per idle chat session. And
+     * room for every session plus HTTP: with Tomcat's default of 8,192 connections, below the
+     * 10,000 sessions allowed, {@code server_full} could never be said and extra sockets would
+     * starve HTTP.
      */
     @Bean
-    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatSocketBuffers(MailroomProperties properties) {
-        long bytes = properties.chat().socketSendBuffer().toBytes();
+    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatConnector(MailroomProperties properties) {
+        long sendBuffer = properties.chat().socketSendBuffer().toBytes();
+        int connections = properties.chat().maxSessions() + HTTP_HEADROOM;
         return factory -> factory.addConnectorCustomizers(connector -> {
-            if (bytes > 0) {
-                connector.setProperty("socket.txBufSize", String.valueOf(bytes));
+            if (sendBuffer > 0) {
+                connector.setProperty("socket.txBufSize", String.valueOf(sendBuffer));
             }
             connector.setProperty("socket.appReadBufSize", String.valueOf(APP_BUFFER));
             connector.setProperty("socket.appWriteBufSize", String.valueOf(APP_BUFFER));
+            if (connector.getProtocolHandler() instanceof AbstractProtocol<?> protocol
+                    && protocol.getMaxConnections() >= 0 && protocol.getMaxConnections() < connections) {
+                protocol.setMaxConnections(connections);
+            }
         });
     }
 }
