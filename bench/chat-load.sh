@@ -9,8 +9,8 @@
 #   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
 #
 # Builds into $BUILD_DIR (default target-load): the app jar with Maven, then the load generator and
-# the baseline (src/loadgen/java, never part of ./mvnw verify) with javac against the app's
-# runtime classpath. Results: $BUILD_DIR/chat-load/{results.md,*.properties,*.log}.
+# the baselines (src/loadgen/java, never part of ./mvnw verify) with javac against the app's
+# runtime classpath and the baselines' own (bench/tomcat, bench/jetty). Results: $BUILD_DIR/chat-load/{results.md,*.properties,*.log}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -30,14 +30,17 @@ if [ "${CHAT_LOAD_BUILD:-1}" = 1 ]; then
   ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package dependency:build-classpath \
       -Dmdep.outputFile="$BUILD_DIR/load-classpath.txt" -Dmdep.includeScope=runtime >"$OUT/build.log" 2>&1 \
     || { tail -n 30 "$OUT/build.log"; exit 1; }
-  ./mvnw -q -f bench/jetty/pom.xml dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/jetty-classpath.txt" \
-      -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+  for c in tomcat jetty; do # the baselines' own classpaths: Spring's WebSocket on Tomcat, on Jetty 12
+    ./mvnw -q -f "bench/$c/pom.xml" dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/$c-classpath.txt" \
+        -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+  done
   rm -rf "$BUILD_DIR/loadgen-classes"
   "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" \
-      -cp "$(cat "$BUILD_DIR/load-classpath.txt")" $(find src/loadgen/java -name '*.java')
+      -cp "$(cat "$BUILD_DIR/load-classpath.txt"):$(cat "$BUILD_DIR/tomcat-classpath.txt")" $(find src/loadgen/java -name '*.java')
 fi
 JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
 CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/load-classpath.txt")"
+CP_TOMCAT="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/tomcat-classpath.txt")"
 CP_JETTY="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/jetty-classpath.txt")"
 
 QUICK=()
@@ -92,7 +95,7 @@ for server in $SERVERS; do
           --mailroom.chat.max-sessions=25000 --mailroom.chat.rate.capacity=1000 \
           --mailroom.chat.rate.refill-per-second=1000 ${CHAT_LOAD_MAILROOM_ARGS:-} ;;
     baseline)
-      run_one baseline "$((PORT + 1))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP" io.mailroom.loadtest.BaselineChatServer \
+      run_one baseline "$((PORT + 1))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP_TOMCAT" io.mailroom.loadtest.BaselineChatServer \
           --server.port="$((PORT + 1))" "${LIMITS[@]}" ;;
     baseline-jetty) # the same handler with Tomcat swapped for Jetty 12 (bench/jetty/pom.xml)
       run_one baseline-jetty "$((PORT + 2))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP_JETTY" \

@@ -32,9 +32,10 @@ import tools.jackson.databind.ObjectMapper;
  * {@code joined} + {@code presence}, {@code send} → {@code message} to the others + {@code ack}
  * (with a per-room seq), {@code presence} leave on disconnect. No validation, no history, no limits.
  *
- * <p>Not part of the product: compiled and run only by {@code bench/chat-load.sh}. Security and
- * actuator are on the classpath (the same one as the app's) but left out, as a plain app would not
- * have them.
+ * <p>Not part of the product: compiled and run only by {@code bench/chat-load.sh}, on the classpath
+ * of {@code bench/tomcat/pom.xml} (webmvc and websocket starters) or {@code bench/jetty/pom.xml}
+ * (the same with Jetty 12 for Tomcat). Security and actuator are excluded in case they are present,
+ * as a plain app would not have them.
  */
 @SpringBootApplication(excludeName = {
         "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
