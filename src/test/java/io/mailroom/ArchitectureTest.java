@@ -89,4 +89,23 @@ class ArchitectureTest {
                                 "io.mailroom.process.."))))
                 .check(classes);
     }
+
+    @Test
+    void the_websocket_transport_depends_on_nothing_in_the_app_and_not_on_spring() {
+        noClasses().that().resideInAPackage("io.mailroom.websocket..")
+                .should().dependOnClassesThat(resideInAPackage("io.mailroom..").and(not(resideInAPackage("io.mailroom.websocket.."))))
+                .orShould().dependOnClassesThat().resideInAnyPackage("org.springframework..", "tools.jackson..")
+                .check(classes);
+    }
+
+    @Test
+    void only_the_transport_touches_tomcat_and_the_chat_domain_touches_no_container_at_all() {
+        noClasses().that().resideOutsideOfPackages("io.mailroom.websocket..", "io.mailroom.chat.web..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.coyote..", "org.apache.tomcat..",
+                        "org.apache.catalina..")
+                .check(classes);
+        noClasses().that().resideInAPackage("io.mailroom.chat")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache..", "jakarta.servlet..")
+                .check(classes);
+    }
 }

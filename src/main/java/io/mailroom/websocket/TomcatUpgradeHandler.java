@@ -111,6 +111,11 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
             LOG.debug("read from {} failed: {}", describe(), e.toString());
             connection.finish();
             return SocketState.CLOSED;
+        } catch (RuntimeException e) {
+            // a bug in a listener: this connection ends with 1011; the container and the others carry on
+            LOG.warn("the listener of {} failed", describe(), e);
+            connection.protocolError(1011, "internal error");
+            return SocketState.SUSPENDED;
         }
         // after the peer's close or a protocol error, reads stop; the socket closes when our close frame is out
         return decoder.isDone() ? SocketState.SUSPENDED : SocketState.UPGRADED;
@@ -174,8 +179,14 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
         }
         // what the socket did not take: Tomcat's write continues it when the socket is writable and
         // fails it at the write timeout
-        CompletionState state = socket.write(BlockingMode.NON_BLOCK, writeTimeoutMillis, TimeUnit.MILLISECONDS, null,
-                SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, done, buffer);
+        CompletionState state;
+        try {
+            state = socket.write(BlockingMode.NON_BLOCK, writeTimeoutMillis, TimeUnit.MILLISECONDS, null,
+                    SocketWrapperBase.COMPLETE_WRITE_WITH_COMPLETION, done, buffer);
+        } catch (RuntimeException e) { // a socket closed under the write, say: the write failed, not the sender
+            done.failed(e, null);
+            return;
+        }
         if (state == CompletionState.NOT_DONE) {
             // another write is outstanding: the connection never does that, so this is a bug, loudly
             done.failed(new IllegalStateException("a write was already outstanding on " + describe()), null);

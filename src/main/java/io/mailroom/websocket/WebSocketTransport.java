@@ -5,12 +5,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every connection of one server shares: the settings, the pool of write buffers, a timer for
  * closing handshakes, and the set of open connections (which shutdown waits for).
  */
 public final class WebSocketTransport implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WebSocketTransport.class);
     /** A batch: big enough for a chat frame of 16 KiB and many small ones, small enough to hold per writing socket. */
     static final int BUFFER_SIZE = 32 * 1024;
     private static final int MAX_IDLE_BUFFERS = 256;
@@ -64,7 +67,11 @@ public final class WebSocketTransport implements AutoCloseable {
 
     void handedOff(WireFrame frame) {
         if (frame.originNanos() != 0) {
-            handOff.accept(frame);
+            try {
+                handOff.accept(frame);
+            } catch (RuntimeException e) {
+                LOG.warn("the hand-off listener failed; the frame goes out regardless", e);
+            }
         }
     }
 
