@@ -108,10 +108,7 @@ public final class Node implements AutoCloseable {
         if (stopped.get()) {
             throw new IllegalStateException("node is shut down");
         }
-        Cell<M> cell = new Cell<>(this, serials.incrementAndGet(), options, behavior);
-        if (parent != null) {
-            cell.parent(parent);
-        }
+        Cell<M> cell = new Cell<>(this, serials.incrementAndGet(), options, behavior, parent);
         if (options.name() != null) {
             registry.register(options.name(), cell);
         }

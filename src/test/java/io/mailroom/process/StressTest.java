@@ -79,7 +79,7 @@ class StressTest {
         java.util.concurrent.atomic.AtomicIntegerArray taken = new java.util.concurrent.atomic.AtomicIntegerArray(pushes);
         Cell<?>[] cells = new Cell<?>[pushes];
         for (int i = 0; i < pushes; i++) {
-            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore());
+            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore(), null);
         }
         java.util.concurrent.atomic.AtomicBoolean ownerDone = new java.util.concurrent.atomic.AtomicBoolean();
         List<Thread> thieves = new ArrayList<>();
