@@ -69,7 +69,7 @@ public final class Node implements AutoCloseable {
     /** Starts a node: its scheduler threads and timer thread are running when this returns. */
     public static Node start(NodeConfig config) {
         Node node = new Node(Objects.requireNonNull(config, "config"));
-        node.timers.start();
+        node.timers.start(node.scheduler);
         node.scheduler.start(config.threadPrefix());
         return node;
     }
