@@ -33,6 +33,8 @@ final class Scheduler {
     /** The thread that runs {@link #lookForHeldUpWork()}: the timer thread. */
     private volatile Timers watchdog;
     static final long WATCHDOG_NANOS = 1_000_000;
+    /** The longest the watchdog may sleep while a turn runs before a worker wakes it (Go's sysmon sleeps up to 10 ms). */
+    static final long WATCHDOG_LATE_NANOS = 10_000_000;
     volatile boolean running = true;
     final int budget;
     final long spinNanos;

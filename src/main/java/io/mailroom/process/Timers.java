@@ -46,10 +46,15 @@ final class Timers implements Runnable {
         thread.start();
     }
 
-    /** Unparks the timer thread if it sleeps longer than the watchdog's period (no turn was running). */
+    /**
+     * Unparks the timer thread if it sleeps past {@link Scheduler#WATCHDOG_LATE_NANOS} from now (it
+     * saw no turn running). Sooner than that it wakes anyway, for a timer, and watches from then
+     * on: waking it for every turn that follows a due timer would double its wake-ups on a node
+     * whose timers fire every millisecond or two.
+     */
     void wakeForWatchdog() {
         long planned = plannedWake;
-        if (planned == Long.MAX_VALUE || planned - System.nanoTime() > Scheduler.WATCHDOG_NANOS) {
+        if (planned == Long.MAX_VALUE || planned - System.nanoTime() > Scheduler.WATCHDOG_LATE_NANOS) {
             LockSupport.unpark(thread);
         }
     }
