@@ -77,12 +77,17 @@ final class RunQueue {
      * a slot the owner reuses lies past a head that has moved, so the CAS that would return it fails.
      */
     Cell<?> stealHalfInto(RunQueue into) {
+        return stealHalfInto(into, 1);
+    }
+
+    /** As {@link #stealHalfInto(RunQueue)}, but takes nothing unless at least {@code minAvailable} entries wait. */
+    Cell<?> stealHalfInto(RunQueue into, int minAvailable) {
         int room = into.slots.length - into.size();
         for (;;) {
             long h = (long) HEAD.getAcquire(this);
             long t = (long) TAIL.getAcquire(this);
             long available = t - h;
-            if (available <= 0) {
+            if (available <= 0 || available < minAvailable) {
                 return null;
             }
             int n = (int) Math.min(available - available / 2, Math.max(1, room / 2));

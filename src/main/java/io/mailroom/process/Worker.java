@@ -15,8 +15,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>What it costs to be idle: a worker spins only while spinning pays. Its spin is bounded by
  * time ({@link NodeConfig#spinMicros()}) and adaptive: a spin that found work it would otherwise
- * have been woken for sets the next spin to the full time, a spin that found nothing halves it
- * (down to {@link #MIN_SPIN_NANOS}). Only work another worker could take (a process in a run
+ * have been woken for doubles the next spin (up to that time), a spin that found nothing halves it
+ * (down to {@link #MIN_SPIN_NANOS}); so it spins long only while most spins find work. (Setting
+ * it straight back to the full time on any success made a node whose timers fire a few hundred
+ * times a second spin 50 µs after nearly every one: a stray success among failures is not a trend.) Only work another worker could take (a process in a run
  * queue, not in {@code runNext}) wakes a parked worker, once per turn of the waker.
  */
 final class Worker implements Runnable {
@@ -24,6 +26,14 @@ final class Worker implements Runnable {
     static final int SHARED_EVERY = 61;
     /** The shortest spin: a couple of rounds over the queues. */
     static final long MIN_SPIN_NANOS = 1_000;
+    /**
+     * In the first half of a spin a thief leaves a queue shorter than this to its owner: when the
+     * owner wakes processes more slowly than the thief runs them (a broadcaster still cold, or
+     * descheduled), taking each as it appears is a steal per process, the storm issue 15 saw.
+     * Waiting lets a batch gather; the second half of the spin, and the look before parking, take
+     * whatever there is.
+     */
+    static final int STEAL_BATCH = 8;
     /**
      * How long a thief lets a running worker's turn go on before it takes that worker's
      * {@code runNext} (Go waits 3 µs): the usual case is a process that wakes another and then
@@ -166,7 +176,7 @@ final class Worker implements Runnable {
             // Announce, then look once more everywhere: a push after the announcement wakes us,
             // a push before it is seen here.
             scheduler.announcePark(this);
-            Cell<?> c = lookEverywhere(true);
+            Cell<?> c = lookEverywhere(true, 1);
             if (c != null) {
                 // Spinning longer would have found it without the announcement: spin longer next time.
                 spinNanos = Math.min(maxSpinNanos, 2 * spinNanos);
@@ -200,17 +210,19 @@ final class Worker implements Runnable {
         spins++;
         long limit = woken ? Math.max(MIN_SPIN_NANOS, spinNanos) : spinNanos;
         long start = System.nanoTime();
+        long elapsed = 0;
         do {
-            Cell<?> c = lookEverywhere(false);
+            Cell<?> c = lookEverywhere(false, elapsed < limit / 2 ? STEAL_BATCH : 1);
             if (c != null) {
                 if (!woken) {
-                    spinNanos = maxSpinNanos;
+                    spinNanos = Math.min(maxSpinNanos, 2 * spinNanos);
                 }
                 foundWhileSpinning();
                 return c;
             }
             Thread.onSpinWait();
-        } while (scheduler.running && System.nanoTime() - start < limit);
+            elapsed = System.nanoTime() - start;
+        } while (scheduler.running && elapsed < limit);
         spinNanos = Math.max(Math.min(MIN_SPIN_NANOS, maxSpinNanos), spinNanos / 2);
         scheduler.stopSpinning();
         return null;
@@ -220,7 +232,7 @@ final class Worker implements Runnable {
      * Looks in the shared queue, takes half of another worker's queue, then this worker's own;
      * with {@code runNextToo}, also a {@code runNext} held up behind a long turn.
      */
-    private Cell<?> lookEverywhere(boolean runNextToo) {
+    private Cell<?> lookEverywhere(boolean runNextToo, int minBatch) {
         Cell<?> c = scheduler.pollShared();
         if (c != null) {
             return c;
@@ -230,7 +242,7 @@ final class Worker implements Runnable {
         for (int i = 1; i < n; i++) {
             Worker victim = workers[(index + i) % n];
             int before = queue.size();
-            c = victim.queue.stealHalfInto(queue);
+            c = victim.queue.stealHalfInto(queue, minBatch);
             if (c == null && runNextToo) {
                 c = victim.stealRunNextIfHeldUp();
             }
