@@ -21,6 +21,7 @@ import java.util.function.ToLongFunction;
  * <pre>
  * java ... io.mailroom.bench.IdleCost cpu 19000          # CPU of the node's threads, processes idle
  * java ... io.mailroom.bench.IdleCost cpu 19000 30       # the same, each process re-arming a 30 s tick
+ *                                                          # (-Didle.spinMicros=N: another NodeConfig.spinMicros)
  * java ... io.mailroom.bench.IdleCost memory main        # heap per idle process spawned by the main thread
  * java ... io.mailroom.bench.IdleCost memory process     # heap per idle process spawned by a process
  * </pre>
@@ -42,7 +43,8 @@ public final class IdleCost {
 
     private static void cpu(int n, int tickSeconds) throws Exception {
         NodeConfig defaults = NodeConfig.defaults();
-        NodeConfig config = new NodeConfig(2, defaults.messageBudget(), defaults.spinMicros(), defaults.timerTick(),
+        int spin = Integer.getInteger("idle.spinMicros", defaults.spinMicros());
+        NodeConfig config = new NodeConfig(2, defaults.messageBudget(), spin, defaults.timerTick(),
                 defaults.crashReportsPerSecond(), PREFIX);
         try (Node node = Node.start(config)) {
             CountDownLatch started = new CountDownLatch(n);
@@ -71,15 +73,18 @@ public final class IdleCost {
             }
             started.await();
             Thread.sleep(5_000);
-            long cpu0 = cpuOfThreads();
+            long cpu0 = cpuOfThreads(PREFIX);
+            long timer0 = cpuOfThreads(PREFIX + "-timers");
             long parks0 = sum(node, SchedulerStats::parks);
             long unparks0 = sum(node, SchedulerStats::unparks);
             long spins0 = sum(node, SchedulerStats::spins);
             long wall0 = System.nanoTime();
             Thread.sleep(10_000);
             double wall = System.nanoTime() - wall0;
-            System.out.printf("%d idle processes%s: the node's threads used %.4f cores; parks %d, unparks %d, spins %d in %.1f s%n",
-                    n, tickSeconds > 0 ? " each with a " + tickSeconds + " s tick" : "", (cpuOfThreads() - cpu0) / wall,
+            System.out.printf("%d idle processes%s, spin %d us: the node's threads used %.4f cores (the timer thread %.4f);"
+                            + " parks %d, unparks %d, spins %d in %.1f s%n",
+                    n, tickSeconds > 0 ? " each with a " + tickSeconds + " s tick" : "", spin, (cpuOfThreads(PREFIX) - cpu0) / wall,
+                    (cpuOfThreads(PREFIX + "-timers") - timer0) / wall,
                     sum(node, SchedulerStats::parks) - parks0, sum(node, SchedulerStats::unparks) - unparks0,
                     sum(node, SchedulerStats::spins) - spins0, wall / 1e9);
         }
@@ -118,11 +123,11 @@ public final class IdleCost {
         return node.schedulerStats().stream().mapToLong(count).sum();
     }
 
-    private static long cpuOfThreads() {
+    private static long cpuOfThreads(String prefix) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long total = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().startsWith(PREFIX)) {
+            if (t.getName().startsWith(prefix)) {
                 total += Math.max(0, threads.getThreadCpuTime(t.threadId()));
             }
         }
