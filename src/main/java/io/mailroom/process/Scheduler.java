@@ -1,8 +1,8 @@
 package io.mailroom.process;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -151,7 +151,10 @@ final class Scheduler {
         }
     }
 
-    /** A worker starts a turn after parking: the watchdog must look while it runs. */
+    /**
+     * A worker starts a turn after running out of work: the watchdog may have gone to sleep
+     * seeing no turn, and must look while this one runs.
+     */
     void turnsResumed() {
         VarHandle.fullFence(); // the turn's start is visible before we read whether the watchdog sleeps
         Timers t = watchdog;
