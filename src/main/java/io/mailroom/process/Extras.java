@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * them without locks.
  */
 final class Extras {
-    volatile Cell<?> parent;
     volatile String name;
     volatile boolean trapExits;
 

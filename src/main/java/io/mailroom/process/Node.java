@@ -69,7 +69,7 @@ public final class Node implements AutoCloseable {
     /** Starts a node: its scheduler threads and timer thread are running when this returns. */
     public static Node start(NodeConfig config) {
         Node node = new Node(Objects.requireNonNull(config, "config"));
-        node.timers.start();
+        node.timers.start(node.scheduler);
         node.scheduler.start(config.threadPrefix());
         return node;
     }
@@ -108,10 +108,7 @@ public final class Node implements AutoCloseable {
         if (stopped.get()) {
             throw new IllegalStateException("node is shut down");
         }
-        Cell<M> cell = new Cell<>(this, serials.incrementAndGet(), options, behavior);
-        if (parent != null) {
-            cell.parent(parent);
-        }
+        Cell<M> cell = new Cell<>(this, serials.incrementAndGet(), options, behavior, parent);
         if (options.name() != null) {
             registry.register(options.name(), cell);
         }

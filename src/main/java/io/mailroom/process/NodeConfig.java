@@ -7,12 +7,13 @@ import java.time.Duration;
  *
  * @param schedulers             scheduler threads (default: available processors)
  * @param messageBudget          messages a process handles per turn before it yields (default 100)
- * @param spinRounds             how long an idle scheduler searches before it parks, in rounds (default 2000)
+ * @param spinMicros             how long at most an idle scheduler searches for work before it parks, in
+ *                               microseconds (default 50); it spins less while spinning finds nothing
  * @param timerTick              timer resolution (default 1 ms)
  * @param crashReportsPerSecond  crash reports logged per second at most (default 10)
  * @param threadPrefix           scheduler thread names (default {@code mailroom-scheduler})
  */
-public record NodeConfig(int schedulers, int messageBudget, int spinRounds, Duration timerTick,
+public record NodeConfig(int schedulers, int messageBudget, int spinMicros, Duration timerTick,
                          int crashReportsPerSecond, String threadPrefix) {
 
     public NodeConfig {
@@ -22,8 +23,8 @@ public record NodeConfig(int schedulers, int messageBudget, int spinRounds, Dura
         if (messageBudget < 1) {
             throw new IllegalArgumentException("messageBudget must be >= 1, was " + messageBudget);
         }
-        if (spinRounds < 0) {
-            throw new IllegalArgumentException("spinRounds must be >= 0, was " + spinRounds);
+        if (spinMicros < 0) {
+            throw new IllegalArgumentException("spinMicros must be >= 0, was " + spinMicros);
         }
         if (timerTick.isNegative() || timerTick.isZero()) {
             throw new IllegalArgumentException("timerTick must be positive, was " + timerTick);
@@ -31,19 +32,23 @@ public record NodeConfig(int schedulers, int messageBudget, int spinRounds, Dura
     }
 
     public static NodeConfig defaults() {
-        return new NodeConfig(Runtime.getRuntime().availableProcessors(), 100, 2000, Duration.ofMillis(1), 10,
+        return new NodeConfig(Runtime.getRuntime().availableProcessors(), 100, 50, Duration.ofMillis(1), 10,
                 "mailroom-scheduler");
     }
 
     public NodeConfig withSchedulers(int n) {
-        return new NodeConfig(n, messageBudget, spinRounds, timerTick, crashReportsPerSecond, threadPrefix);
+        return new NodeConfig(n, messageBudget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix);
     }
 
     public NodeConfig withMessageBudget(int budget) {
-        return new NodeConfig(schedulers, budget, spinRounds, timerTick, crashReportsPerSecond, threadPrefix);
+        return new NodeConfig(schedulers, budget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix);
+    }
+
+    public NodeConfig withSpinMicros(int micros) {
+        return new NodeConfig(schedulers, messageBudget, micros, timerTick, crashReportsPerSecond, threadPrefix);
     }
 
     public NodeConfig withCrashReportsPerSecond(int perSecond) {
-        return new NodeConfig(schedulers, messageBudget, spinRounds, timerTick, perSecond, threadPrefix);
+        return new NodeConfig(schedulers, messageBudget, spinMicros, timerTick, perSecond, threadPrefix);
     }
 }

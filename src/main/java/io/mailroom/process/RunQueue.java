@@ -6,7 +6,9 @@ import java.lang.invoke.VarHandle;
 /**
  * A scheduler's own run queue: a bounded ring that only its owner pushes to, and that its owner
  * and thieves take from (single producer, many consumers, FIFO), as Go's local run queue. A push
- * to a full ring fails and the caller overflows to the shared queue.
+ * to a full ring fails and the caller overflows to the shared queue. A thief takes half of the
+ * ring in one step ({@link #stealHalfInto}), so a burst of wake-ups costs a few steals, not one
+ * per process.
  */
 final class RunQueue {
     private static final VarHandle HEAD;
@@ -62,6 +64,45 @@ final class RunQueue {
             Cell<?> cell = (Cell<?>) SLOTS.getAcquire(slots, (int) (h & mask));
             if (HEAD.compareAndSet(this, h, h + 1)) {
                 return cell;
+            }
+        }
+    }
+
+    /**
+     * Any thread but the owner of {@code into}'s victim: takes the older half of this ring's entries
+     * (at least one, at most half of {@code into}'s free room) and pushes all of them but the oldest
+     * into {@code into}, which must be the caller's own ring; returns that oldest one, or null when
+     * this ring is empty. As Go's {@code runqgrab}: the entries are read first and claimed by one
+     * CAS of the head, so a claim that loses a race with the owner or another thief reads again;
+     * a slot the owner reuses lies past a head that has moved, so the CAS that would return it fails.
+     */
+    Cell<?> stealHalfInto(RunQueue into) {
+        return stealHalfInto(into, 1);
+    }
+
+    /** As {@link #stealHalfInto(RunQueue)}, but takes nothing unless at least {@code minAvailable} entries wait. */
+    Cell<?> stealHalfInto(RunQueue into, int minAvailable) {
+        int room = into.slots.length - into.size();
+        for (;;) {
+            long h = (long) HEAD.getAcquire(this);
+            long t = (long) TAIL.getAcquire(this);
+            long available = t - h;
+            if (available <= 0 || available < minAvailable) {
+                return null;
+            }
+            int n = (int) Math.min(available - available / 2, Math.max(1, room / 2));
+            Cell<?> first = (Cell<?>) SLOTS.getAcquire(slots, (int) (h & mask));
+            // Read into the thief's ring past its tail without publishing: only its owner (the
+            // caller) writes there, and the tail moves only after the claim succeeds.
+            long it = into.tail;
+            for (int i = 1; i < n; i++) {
+                into.slots[(int) ((it + i - 1) & into.mask)] = (Cell<?>) SLOTS.getAcquire(slots, (int) ((h + i) & mask));
+            }
+            if (HEAD.compareAndSet(this, h, h + n)) {
+                if (n > 1) {
+                    TAIL.setRelease(into, it + n - 1); // publishes the slots written above
+                }
+                return first;
             }
         }
     }

@@ -1,22 +1,27 @@
 package io.mailroom.process;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The M:N scheduler: N worker threads run any number of processes. Each worker owns a run queue;
  * a process woken by a send from a worker goes to that worker (locality), and one woken from
- * outside goes to a shared queue. Idle workers spin briefly, stealing from the others, then park:
- * an idle node burns no CPU.
+ * outside goes to a shared queue. Idle workers spin briefly (bounded by time, and shorter when
+ * spinning keeps finding nothing), stealing half of another's queue at a time, then park: an idle
+ * node burns no CPU.
  *
- * <p>Wake-ups follow Go's scheduler: a worker is unparked only when work appears and no other
- * worker is already searching, and a worker re-checks every queue after announcing that it parks,
- * so work is never left queued while all workers sleep.
+ * <p>Wake-ups follow Go's scheduler: a worker is unparked only when work another worker could take
+ * appears (in the shared queue, or in a worker's run queue; never for a process in {@code runNext},
+ * which runs next where it is) and no other worker is already searching; a busy worker signals at
+ * most once or twice per turn however many processes that turn wakes. A worker re-checks every
+ * queue after announcing that it parks, so work is never left queued while all workers sleep.
  */
 final class Scheduler {
 
@@ -25,13 +30,21 @@ final class Scheduler {
     private final AtomicInteger spinning = new AtomicInteger();
     private final ArrayDeque<Worker> parked = new ArrayDeque<>();
     private volatile int parkedCount;
+    /** The thread that runs {@link #lookForHeldUpWork()}: the timer thread. */
+    private volatile Timers watchdog;
+    static final long WATCHDOG_NANOS = 1_000_000;
+    /** The longest the watchdog may sleep while a turn runs before a worker wakes it (Go's sysmon sleeps up to 10 ms). */
+    static final long WATCHDOG_LATE_NANOS = 10_000_000;
     volatile boolean running = true;
     final int budget;
-    final int spinRounds;
+    final long spinNanos;
+    /** Unparks per worker: written by wakers on any thread. */
+    private final AtomicLongArray unparks;
 
     Scheduler(NodeConfig config) {
         this.budget = config.messageBudget();
-        this.spinRounds = config.spinRounds();
+        this.spinNanos = TimeUnit.MICROSECONDS.toNanos(config.spinMicros());
+        this.unparks = new AtomicLongArray(config.schedulers());
         this.workers = new Worker[config.schedulers()];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker(this, i);
@@ -95,7 +108,67 @@ final class Scheduler {
             spinning.decrementAndGet();
             return;
         }
+        unparks.incrementAndGet(w.index);
         LockSupport.unpark(w.thread);
+    }
+
+    /** Whether any queue holds a process that a worker could take: the shared queue or a run queue. */
+    boolean hasStealableWork() {
+        if (!shared.isEmpty()) {
+            return true;
+        }
+        for (Worker w : workers) {
+            if (!w.queue.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a worker is running a turn now. */
+    boolean anyTurnRunning() {
+        for (Worker w : workers) {
+            if ((w.turnSeq() & 1) == 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The watchdog, run by the timer thread every {@link #WATCHDOG_NANOS} while a turn runs (Go's
+     * sysmon): a process woken into {@code runNext} signals nobody, and a turn that then goes on
+     * (a long computation, a blocking call) would hold it up. A worker still in the same turn as
+     * at the last look, with a process waiting, gets an idle worker woken, which takes it.
+     */
+    void lookForHeldUpWork() {
+        for (Worker w : workers) {
+            long seq = w.turnSeq();
+            if ((seq & 1) == 1 && seq == w.seqSeenByWatchdog && w.hasWaiting()) {
+                signalWork();
+            }
+            w.seqSeenByWatchdog = seq;
+        }
+    }
+
+    /**
+     * A worker starts a turn after running out of work: the watchdog may have gone to sleep
+     * seeing no turn, and must look while this one runs.
+     */
+    void turnsResumed() {
+        VarHandle.fullFence(); // the turn's start is visible before we read whether the watchdog sleeps
+        Timers t = watchdog;
+        if (t != null) {
+            t.wakeForWatchdog();
+        }
+    }
+
+    void watchdog(Timers timers) {
+        this.watchdog = timers;
+    }
+
+    long unparksOf(int index) {
+        return unparks.get(index);
     }
 
     /** A worker may spin if fewer than half of the busy workers already do (Go's rule). */
@@ -133,33 +206,6 @@ final class Scheduler {
             }
             return false;
         }
-    }
-
-    /** Looks through every queue once, as a worker does before it parks. */
-    Cell<?> findAnywhere(Worker self, boolean includeRunNext) {
-        Cell<?> c = shared.poll();
-        if (c != null) {
-            return c;
-        }
-        int n = workers.length;
-        int start = self.index;
-        for (int i = 1; i <= n; i++) {
-            Worker victim = workers[(start + i) % n];
-            if (victim == self) {
-                continue;
-            }
-            c = victim.queue.poll();
-            if (c != null) {
-                return c;
-            }
-            if (includeRunNext) {
-                c = victim.stealRunNext();
-                if (c != null) {
-                    return c;
-                }
-            }
-        }
-        return null;
     }
 
     void shutdown(long timeoutMillis) throws InterruptedException {

@@ -28,6 +28,7 @@ final class Timers implements Runnable {
     private volatile boolean running = true;
     private volatile long plannedWake = Long.MAX_VALUE;
     private long tick; // the next tick to expire, owned by the timer thread
+    private Scheduler scheduler; // its watchdog runs here; set before start
 
     Timers(long tickNanos, String threadName) {
         this.tickNanos = tickNanos;
@@ -38,8 +39,24 @@ final class Timers implements Runnable {
         thread.setDaemon(true);
     }
 
-    void start() {
+    /** Also runs {@code scheduler}'s watchdog, at least every {@link Scheduler#WATCHDOG_NANOS} while a turn runs. */
+    void start(Scheduler scheduler) {
+        this.scheduler = scheduler;
+        scheduler.watchdog(this);
         thread.start();
+    }
+
+    /**
+     * Unparks the timer thread if it sleeps past {@link Scheduler#WATCHDOG_LATE_NANOS} from now (it
+     * saw no turn running). Sooner than that it wakes anyway, for a timer, and watches from then
+     * on: waking it for every turn that follows a due timer would double its wake-ups on a node
+     * whose timers fire every millisecond or two.
+     */
+    void wakeForWatchdog() {
+        long planned = plannedWake;
+        if (planned == Long.MAX_VALUE || planned - System.nanoTime() > Scheduler.WATCHDOG_LATE_NANOS) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Delivers {@code message} to {@code target} after {@code delayNanos}. */
@@ -82,15 +99,30 @@ final class Timers implements Runnable {
                 tick++;
             }
             drainCancelled();
+            if (scheduler != null) {
+                scheduler.lookForHeldUpWork();
+            }
             long wakeTick = nextDueTick();
+            long watchUntil = System.nanoTime() + Scheduler.WATCHDOG_NANOS;
             if (wakeTick == Long.MAX_VALUE) {
                 plannedWake = Long.MAX_VALUE;
-                if (added.isEmpty() && running) {
+                // After announcing the sleep, look once more: a turn that starts after this look
+                // sees the announcement and wakes us (Scheduler.turnsResumed).
+                if (scheduler != null && scheduler.anyTurnRunning()) {
+                    plannedWake = watchUntil;
+                    if (added.isEmpty() && running) {
+                        LockSupport.parkNanos(this, Scheduler.WATCHDOG_NANOS);
+                    }
+                } else if (added.isEmpty() && running) {
                     LockSupport.park(this);
                 }
             } else {
                 long wakeAt = origin + wakeTick * tickNanos;
                 plannedWake = wakeAt;
+                if (scheduler != null && wakeAt - watchUntil > 0 && scheduler.anyTurnRunning()) {
+                    wakeAt = watchUntil; // as above: announced, then looked
+                    plannedWake = wakeAt;
+                }
                 long wait = wakeAt - System.nanoTime();
                 if (wait > 0 && added.isEmpty() && running) {
                     LockSupport.parkNanos(this, wait);

@@ -28,6 +28,13 @@ class PrometheusMetricsTest extends ObserveTestSupport {
             "mailroom_supervisor_restarts_total", "counter",
             "mailroom_scheduler_run_queue", "gauge");
 
+    /** Beyond the contract (issue 15): what the schedulers cost when they are not running processes. */
+    static final List<String> SCHEDULER_COUNTERS = List.of(
+            "mailroom_scheduler_parks_total",
+            "mailroom_scheduler_unparks_total",
+            "mailroom_scheduler_steals_total",
+            "mailroom_scheduler_spins_total");
+
     /** The contract's chat metrics (registered by the chat). */
     static final Map<String, String> CHAT = Map.of(
             "mailroom_chat_sessions", "gauge",
@@ -61,6 +68,23 @@ class PrometheusMetricsTest extends ObserveTestSupport {
         assertThat(scraped.samples("mailroom_scheduler_run_queue")).extracting(s -> s.labels().get("scheduler"))
                 .containsAll(schedulers);
         assertThat(scraped.value("mailroom_processes", "type", "supervisor")).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void everySchedulerCountsItsParksUnparksStealsAndSpins() {
+        PrometheusText scraped = scrape();
+        List<String> schedulers = new ArrayList<>();
+        for (int i = 0; i < node.schedulerStats().size(); i++) {
+            schedulers.add(Integer.toString(i));
+        }
+        for (String name : SCHEDULER_COUNTERS) {
+            assertThat(scraped.types()).as("# TYPE %s", name).containsEntry(name, "counter");
+            assertThat(scraped.samples(name)).as(name).extracting(s -> s.labels().get("scheduler"))
+                    .containsExactlyInAnyOrderElementsOf(schedulers);
+        }
+        // a started service has run turns, and its schedulers have parked since
+        double parks = scraped.samples("mailroom_scheduler_parks_total").stream().mapToDouble(PrometheusText.Sample::value).sum();
+        assertThat(parks).isPositive();
     }
 
     @Test

@@ -36,7 +36,7 @@ class ProcessTablePropertiesTest {
     }
 
     private static Cell<Object> cell(long id) {
-        return new Cell<>(null, id, SpawnOptions.DEFAULT, Behaviors.ignore());
+        return new Cell<>(null, id, SpawnOptions.DEFAULT, Behaviors.ignore(), null);
     }
 
     @Property(tries = 200)

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
@@ -79,7 +80,7 @@ class StressTest {
         java.util.concurrent.atomic.AtomicIntegerArray taken = new java.util.concurrent.atomic.AtomicIntegerArray(pushes);
         Cell<?>[] cells = new Cell<?>[pushes];
         for (int i = 0; i < pushes; i++) {
-            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore());
+            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore(), null);
         }
         java.util.concurrent.atomic.AtomicBoolean ownerDone = new java.util.concurrent.atomic.AtomicBoolean();
         List<Thread> thieves = new ArrayList<>();
@@ -110,6 +111,158 @@ class StressTest {
         for (int i = 0; i < pushes; i++) {
             assertThat(taken.get(i)).as("times process %s was taken", i).isEqualTo(1);
         }
+    }
+
+    @Test
+    void half_queue_steals_give_each_process_to_exactly_one_taker_while_thieves_race_the_owner_and_each_other()
+            throws InterruptedException {
+        int pushes = 500_000;
+        RunQueue queue = new RunQueue(256);
+        java.util.concurrent.atomic.AtomicIntegerArray taken = new java.util.concurrent.atomic.AtomicIntegerArray(pushes);
+        Cell<?>[] cells = new Cell<?>[pushes];
+        for (int i = 0; i < pushes; i++) {
+            cells[i] = new Cell<>(null, i, SpawnOptions.DEFAULT, Behaviors.ignore(), null);
+        }
+        int thieves = 3;
+        RunQueue[] own = new RunQueue[thieves];
+        for (int t = 0; t < thieves; t++) {
+            own[t] = new RunQueue(64); // small: steals are capped by the room in the thief's ring
+        }
+        java.util.concurrent.atomic.AtomicBoolean ownerDone = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong steals = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong stolen = new java.util.concurrent.atomic.AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < thieves; t++) {
+            int me = t;
+            threads.add(Thread.ofPlatform().start(() -> {
+                RunQueue mine = own[me];
+                RunQueue other = own[(me + 1) % thieves];
+                while (!ownerDone.get() || !queue.isEmpty() || !mine.isEmpty() || !other.isEmpty()) {
+                    // as a worker: its own ring first, then half of the owner's, then half of another thief's
+                    Cell<?> c = mine.poll();
+                    if (c == null) {
+                        int before = mine.size();
+                        c = queue.stealHalfInto(mine);
+                        if (c == null) {
+                            c = other.stealHalfInto(mine);
+                        }
+                        if (c != null) {
+                            steals.incrementAndGet();
+                            stolen.addAndGet(1 + Math.max(0, mine.size() - before));
+                        }
+                    }
+                    if (c != null) {
+                        taken.incrementAndGet((int) c.id);
+                    }
+                }
+            }));
+        }
+
+        for (int i = 0; i < pushes; i++) { // the owner pushes, and takes some back itself, as a worker does
+            while (!queue.push(cells[i])) {
+                Cell<?> c = queue.poll();
+                if (c != null) {
+                    taken.incrementAndGet((int) c.id);
+                }
+            }
+            if (i % 7 == 0) {
+                Cell<?> c = queue.poll();
+                if (c != null) {
+                    taken.incrementAndGet((int) c.id);
+                }
+            }
+        }
+        ownerDone.set(true);
+        for (Thread t : threads) {
+            t.join(WAIT.toMillis());
+        }
+
+        for (int i = 0; i < pushes; i++) {
+            assertThat(taken.get(i)).as("times process %s was taken", i).isEqualTo(1);
+        }
+        assertThat(steals.get()).as("steals").isPositive();
+        assertThat(stolen.get()).as("processes per steal, over all steals").isGreaterThan(steals.get());
+    }
+
+    /** One of a broadcaster's rounds, numbered per broadcaster from 0. */
+    record Round(int broadcaster, int seq) {}
+
+    @Test
+    void broadcasters_each_waking_thousands_of_processes_deliver_every_message_exactly_once_in_order()
+            throws InterruptedException {
+        int broadcasters = 8;
+        int receivers = 4_000;
+        int rounds = 20;
+        for (int repeat = 0; repeat < 5; repeat++) {
+            // more schedulers than cores: more thieves racing, and workers descheduled mid-steal
+            try (Node bulk = Node.start(ProcessTesting.schedulers(4))) {
+                CountDownLatch complete = new CountDownLatch(receivers);
+                AtomicInteger faults = new AtomicInteger();
+                List<Pid<Round>> all = new ArrayList<>();
+                for (int r = 0; r < receivers; r++) {
+                    all.add(bulk.spawn(receiver(broadcasters, rounds, complete, faults)));
+                }
+                List<Pid<Round>> targets = List.copyOf(all);
+                List<Pid<Integer>> senders = new ArrayList<>();
+                for (int b = 0; b < broadcasters; b++) {
+                    int me = b;
+                    senders.add(bulk.spawn(Behaviors.<Integer>receive(seq -> {
+                        Round round = new Round(me, seq);
+                        for (Pid<Round> t : targets) {
+                            t.send(round);
+                        }
+                        return Behaviors.same();
+                    })));
+                }
+                long stealsBefore = bulk.schedulerStats().stream().mapToLong(SchedulerStats::steals).sum();
+
+                for (int seq = 0; seq < rounds; seq++) {
+                    for (Pid<Integer> s : senders) {
+                        s.send(seq);
+                    }
+                }
+
+                assertThat(complete.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                        .as("every receiver got all %s messages (repeat %s): %s still waiting",
+                                broadcasters * rounds, repeat, complete.getCount())
+                        .isTrue();
+                assertThat(faults).as("duplicated, lost, reordered or concurrently handled messages").hasValue(0);
+                long steals = bulk.schedulerStats().stream().mapToLong(SchedulerStats::steals).sum() - stealsBefore;
+                assertThat(steals).as("steals for %s wake-ups", (long) broadcasters * rounds * receivers)
+                        .isLessThan((long) broadcasters * rounds * receivers / 10);
+                Thread.sleep(20);
+                assertThat(faults).as("messages after the last one").hasValue(0);
+            }
+        }
+    }
+
+    /**
+     * Expects from each broadcaster its rounds 0, 1, 2… in order, exactly once each, and counts a
+     * fault for anything else, or for a turn that overlaps another turn of the same process
+     * (a process queued twice and run by two schedulers at once).
+     */
+    private static Behavior<Round> receiver(int broadcasters, int rounds, CountDownLatch complete, AtomicInteger faults) {
+        return Behaviors.setup(ctx -> {
+            int[] next = new int[broadcasters];
+            int[] total = {0};
+            AtomicInteger inside = new AtomicInteger();
+            return Behaviors.receive(round -> {
+                if (inside.getAndIncrement() != 0) {
+                    faults.incrementAndGet();
+                }
+                if (round.seq() != next[round.broadcaster()]) {
+                    faults.incrementAndGet();
+                }
+                next[round.broadcaster()] = round.seq() + 1;
+                if (++total[0] == broadcasters * rounds) {
+                    complete.countDown();
+                } else if (total[0] > broadcasters * rounds) {
+                    faults.incrementAndGet();
+                }
+                inside.decrementAndGet();
+                return Behaviors.same();
+            });
+        });
     }
 
     /** A token passed round a ring; the last hop completes {@code done}. */
