@@ -67,6 +67,9 @@ class WebSocketServletTest {
 
         @Override
         public void onText(String text) {
+            if (text.equals("boom")) {
+                throw new IllegalStateException("a listener bug, on purpose");
+            }
             texts.add(text);
             connection.send(WireFrame.text(text));
         }
@@ -239,6 +242,20 @@ class WebSocketServletTest {
     }
 
     // ---- messages
+
+    @Test
+    void a_listener_that_throws_ends_only_its_connection_with_1011() throws Exception {
+        Recorder rec = upgrade();
+        client.sendText("boom");
+        assertClosedWith(1011);
+        assertToldClosedOnce(rec);
+        // the container and the transport carry on
+        client.close();
+        client = WsClient.connect(port);
+        upgrade();
+        client.sendText("still here");
+        assertThat(readServerFrame().text()).isEqualTo("still here");
+    }
 
     @Test
     void a_text_message_is_echoed() throws Exception {
