@@ -51,11 +51,16 @@ public record MailroomProperties(
      * @param maxRestarts    restarts the counters supervisor allows…
      * @param withinSeconds  …within this many seconds, before it escalates to the root
      * @param callTimeout    how long a REST request waits for a counter's answer before 503
+     * @param crashRate      {@code crash} requests a second each client address may make (v1.1);
+     *                       0 turns the limit off
+     * @param crashBurst     {@code crash} requests an address may make at once after a quiet spell
      */
     public record Counters(
             @DefaultValue("100") int maxRestarts,
             @DefaultValue("10") int withinSeconds,
-            @DefaultValue("5s") Duration callTimeout) {
+            @DefaultValue("5s") Duration callTimeout,
+            @DefaultValue("20") double crashRate,
+            @DefaultValue("20") int crashBurst) {
 
         public io.mailroom.supervision.Intensity toIntensity() {
             return io.mailroom.supervision.Intensity.of(maxRestarts, withinSeconds);
