@@ -69,6 +69,10 @@ public final class RoomLog {
      */
     public synchronized Slice since(long since, int limit) {
         since = Math.max(0, since); // seqs start at 1
+        if (since >= lastSeq) {
+            // nothing after it; and since + 1 would overflow at Long.MAX_VALUE into the oldest message
+            return new Slice(List.of(), lastSeq + 1, false);
+        }
         long first = lastSeq - stored + 1;
         boolean truncated = lastSeq - stored > since;
         long from = Math.max(first, since + 1);
