@@ -15,8 +15,8 @@ import java.util.List;
  * immutable array published through a volatile field.
  */
 public final class RoomLog {
-    /** One member: its session process and its name as shown. */
-    public record Member(Pid<Session.Msg> session, String user) {}
+    /** One member: its session process, its name as shown, and its claim's serial ({@link SessionDirectory.Claim#serial()}). */
+    public record Member(Pid<Session.Msg> session, String user, long claim) {}
 
     /** Stored messages from a seq on, and whether some that were asked for are no longer stored. */
     public record Slice(List<OutFrame> frames, long firstSeq, boolean truncated) {}
