@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Pid;
+import io.mailroom.process.Signal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,19 @@ class ThreadFailuresTest extends ObserveTestSupport {
     static final class Unprintable extends RuntimeException {
         Unprintable() {
             super("unprintable");
+        }
+
+        @Override
+        public String toString() {
+            throw new IllegalStateException("this exception refuses to be printed");
+        }
+    }
+
+    /** Worse: it cannot even say its message, so no log line with it can be built. */
+    static final class Unloggable extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("this exception refuses to say what it is");
         }
 
         @Override
@@ -96,16 +110,22 @@ class ThreadFailuresTest extends ObserveTestSupport {
         List<CompletableFuture<ExitReason>> ends = new ArrayList<>();
         // more than one per scheduler thread, so each thread meets at least one in all likelihood
         for (int i = 0; i < 4 * threads; i++) {
-            Throwable thrown = switch (i % 3) {
+            Throwable thrown = switch (i % 4) {
                 case 0 -> new StackOverflowError("thrown by a test");
                 case 1 -> new OutOfMemoryError("thrown by a test");
-                default -> new Unprintable();
+                case 2 -> new Unprintable();
+                default -> new Unloggable();
             };
             Pid<String> victim = node.spawn(Behaviors.<String>receive(m -> {
                 if (thrown instanceof Error e) {
                     throw e;
                 }
                 throw (RuntimeException) thrown;
+            }).onSignal((ctx, signal) -> {
+                if (signal instanceof Signal.PostStop && thrown instanceof RuntimeException r) {
+                    throw r; // and once more on the way out
+                }
+                return Behaviors.same();
             }));
             ends.add(node.whenExited(victim));
             victim.send("go");
