@@ -140,6 +140,7 @@ class RootGiveUpTest {
     @Test
     void killingTheRootThroughTheActuatorEndsTheJvmWithStatus70() throws Exception {
         Child child = start();
+        assertThat(send(child, "GET", "/actuator/health/liveness", null, false).status()).isEqualTo(200);
         killRoot(child);
         assertExitsWith70InOrder(child);
     }
@@ -169,6 +170,9 @@ class RootGiveUpTest {
         assertThat(body.get("status").asString()).isEqualTo("DOWN");
         assertThat(body.get("components").get("mailroom").get("details").get("root").asString()).isEqualTo("gone");
         assertThat(child.logText()).contains("staying up with health DOWN");
+        // the liveness probe carries the mailroom contributor: an orchestrator would restart it
+        assertThat(send(child, "GET", "/actuator/health/liveness", null, false).status()).isEqualTo(503);
+        assertThat(send(child, "GET", "/actuator/health/readiness", null, false).status()).isEqualTo(200);
 
         // still up, still answering (and still DOWN) a while later: it did not exit on its own
         assertThat(child.process().waitFor(3, TimeUnit.SECONDS)).isFalse();
