@@ -10,8 +10,9 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
 /**
- * What the node does when its root supervisor ends without the context having asked it to: it
- * gave up after exceeding its intensity, or someone killed it. As an OTP node stops when its
+ * What the node does when its root supervisor ends without the context having asked it to (it
+ * gave up after exceeding its intensity, or someone killed it), or when a thread of the runtime
+ * died (see {@link NodeWatch}): either way the service cannot go on. As an OTP node stops when its
  * permanent application ends (and {@code heart}, systemd or Kubernetes start it again), the
  * default is an orderly Spring shutdown and then exit status {@value #EXIT_STATUS}; a JVM that
  * stayed up without its tree would answer 503 to every counter request, for good.
@@ -41,16 +42,19 @@ public class RootGiveUp {
      * often): it never blocks, the shutdown runs on a thread of its own.
      */
     public void rootEnded(ExitReason reason) {
+        nodeFailed("the root supervisor ended (" + reason + ")");
+    }
+
+    /** The node cannot go on because of {@code what}; same contract as {@link #rootEnded}. */
+    public void nodeFailed(String what) {
         if (policy == MailroomProperties.OnGiveUp.STAY) {
-            LOG.error("the root supervisor ended ({}): staying up with health DOWN (mailroom.root.on-give-up=stay)",
-                    reason);
+            LOG.error("{}: staying up with health DOWN (mailroom.root.on-give-up=stay)", what);
             return;
         }
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
-        LOG.error("the root supervisor ended ({}): stopping the service, then the JVM with exit status {}",
-                reason, EXIT_STATUS);
+        LOG.error("{}: stopping the service, then the JVM with exit status {}", what, EXIT_STATUS);
         Thread stop = new Thread(this::exit, "mailroom-give-up");
         stop.setDaemon(false); // keeps the JVM alive until it has called System.exit
         stop.start();

@@ -69,12 +69,16 @@ class RootGiveUpTest {
     }
 
     Child start(String... settings) throws Exception {
+        return startMain("io.mailroom.MailroomApplication", settings);
+    }
+
+    Child startMain(String mainClass, String... settings) throws Exception {
         Path log = dir.resolve("child-" + children.size() + ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"),
-                "io.mailroom.MailroomApplication",
+                mainClass,
                 "--server.port=0", "--spring.main.banner-mode=off",
                 "--mailroom.admin.password=" + PASSWORD, "--mailroom.scheduler.threads=2"));
         command.addAll(List.of(settings));
@@ -130,8 +134,7 @@ class RootGiveUpTest {
         assertThat(ended).as("the JVM ended within %s; its log:%n%s", EXIT_WAIT, child.logText()).isTrue();
         assertThat(child.process().exitValue()).as("exit status; log:%n%s", child.logText()).isEqualTo(70);
         String log = child.logText();
-        assertThat(log).contains("the root supervisor ended")
-                .contains("stopping the service, then the JVM with exit status 70")
+        assertThat(log).contains("stopping the service, then the JVM with exit status 70")
                 .doesNotContain("halting with exit status");
         // orderly: Spring's graceful shutdown of the web server ran before the exit
         assertThat(log).contains("Commencing graceful shutdown");
@@ -143,6 +146,33 @@ class RootGiveUpTest {
         assertThat(send(child, "GET", "/actuator/health/liveness", null, false).status()).isEqualTo(200);
         killRoot(child);
         assertExitsWith70InOrder(child);
+        assertThat(child.logText()).contains("the root supervisor ended (killed)");
+    }
+
+    @Test
+    void aRuntimeThreadThatDiesEndsTheJvmWithStatus70() throws Exception {
+        Child child = startMain("io.mailroom.process.TimerThreadDiesApp");
+        assertExitsWith70InOrder(child);
+        assertThat(child.logText()).contains("ending the timer thread")
+                .contains("the timer thread died: stopping the service");
+    }
+
+    @Test
+    void aRuntimeThreadThatDiesUnderStayLeavesTheJvmUpAndHealthDown() throws Exception {
+        Child child = startMain("io.mailroom.process.TimerThreadDiesApp", "--mailroom.root.on-give-up=stay");
+        long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
+        while (!child.logText().contains("the timer thread died: staying up with health DOWN")) {
+            assertThat(System.nanoTime()).as("reported in time; log:%n%s", child.logText()).isLessThan(deadline);
+            assertThat(child.process().isAlive()).isTrue();
+            Thread.sleep(100);
+        }
+        Answer health = send(child, "GET", "/actuator/health", null, true);
+        assertThat(health.status()).isEqualTo(503);
+        JsonNode details = json.readTree(health.body()).get("components").get("mailroom").get("details");
+        assertThat(details.get("timers").asString()).isEqualTo("dead");
+        assertThat(details.get("schedulers").asString()).isEqualTo("alive");
+        assertThat(send(child, "GET", "/actuator/health/liveness", null, false).status()).isEqualTo(503);
+        assertThat(child.process().isAlive()).isTrue();
     }
 
     @Test
