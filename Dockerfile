@@ -18,4 +18,9 @@ WORKDIR /app
 COPY --from=build /mailroom.jar /app/mailroom.jar
 USER mailroom
 EXPOSE 8080
+# Healthy while /actuator/health answers 200; DOWN (503) or no answer marks the container unhealthy.
+# Plain bash, no curl in the image. A root supervisor that gives up ends the JVM with status 70, and
+# compose's `restart: unless-stopped` starts it again.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /actuator/health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["java", "-jar", "/app/mailroom.jar"]

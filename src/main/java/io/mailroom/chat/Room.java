@@ -37,8 +37,11 @@ public final class Room {
     /** What a room accepts: requests from sessions, each answered with one reply. */
     public sealed interface Msg {}
 
-    /** Join (again); answered with {@link Session.Joined}. Others see presence join if it is new. */
-    public record Join(Pid<Session.Msg> session, String user, Long since) implements Msg {}
+    /**
+     * Join (again); answered with {@link Session.Joined}. Others see presence join if it is new.
+     * {@code claim} is the session's {@link SessionDirectory.Claim#serial()}.
+     */
+    public record Join(Pid<Session.Msg> session, String user, long claim, Long since) implements Msg {}
 
     /** Leave; answered with {@link Session.Left}. Others see presence leave if it was a member. */
     public record Leave(Pid<Session.Msg> session) implements Msg {}
@@ -50,7 +53,7 @@ public final class Room {
      * A member re-attaches after the room's process changed: answered with {@link Session.Rejoined},
      * holding the messages after {@code since}. Silent: no presence event, no {@code joined}.
      */
-    public record Rejoin(Pid<Session.Msg> session, String user, long since) implements Msg {}
+    public record Rejoin(Pid<Session.Msg> session, String user, long claim, long since) implements Msg {}
 
     /** The registered name of a room's process. */
     public static String processName(String room) {
@@ -105,9 +108,8 @@ public final class Room {
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
             boolean wasEmpty = roster.length == 0;
             switch (msg) {
-                case Join(var session, var user, var since) -> {
-                    if (indexOf(session) < 0) {
-                        add(session, user);
+                case Join(var session, var user, var claim, var since) -> {
+                    if (indexOf(session) < 0 && add(session, user, claim)) {
                         broadcast(session, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
                     }
                     session.send(new Session.Joined(room, log.lastSeq(), joinedFrame(since)));
@@ -122,9 +124,9 @@ public final class Room {
                     session.send(new Session.Left(room));
                 }
                 case Post(var session, var text, var ref) -> post(session, text, ref);
-                case Rejoin(var session, var user, var since) -> {
+                case Rejoin(var session, var user, var claim, var since) -> {
                     if (indexOf(session) < 0) {
-                        add(session, user);
+                        add(session, user, claim);
                     }
                     RoomLog.Slice missed = log.since(since, chat.settings().catchUpLimit());
                     session.send(new Session.Rejoined(room, missed.firstSeq(), missed.frames()));
@@ -198,10 +200,18 @@ public final class Room {
             return -1;
         }
 
-        /** Adds a member; a live session of the same name (the one a resume replaced) leaves first. */
-        private void add(Pid<Session.Msg> session, String user) {
+        /**
+         * Adds a member, unless it is stale; false then. Of two sessions of one name, the later
+         * claim wins, whatever order their requests arrive in: an earlier one (the session a resume
+         * replaced) leaves first, and a late Join or Rejoin of that replaced session, arriving after
+         * its successor's, changes nothing (it is answered, but it is on its way out).
+         */
+        private boolean add(Pid<Session.Msg> session, String user, long claim) {
             for (int i = 0; i < roster.length; i++) {
                 if (roster[i].user().equalsIgnoreCase(user)) {
+                    if (roster[i].claim() > claim) {
+                        return false;
+                    }
                     String old = roster[i].user();
                     remove(i);
                     broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", old)));
@@ -209,9 +219,10 @@ public final class Room {
                 }
             }
             RoomLog.Member[] next = Arrays.copyOf(roster, roster.length + 1);
-            next[roster.length] = new RoomLog.Member(session, user);
+            next[roster.length] = new RoomLog.Member(session, user, claim);
             publish(next);
             monitors.put(session, ctx.monitor(session));
+            return true;
         }
 
         private void remove(int i) {

@@ -15,8 +15,8 @@ import java.util.List;
  * immutable array published through a volatile field.
  */
 public final class RoomLog {
-    /** One member: its session process and its name as shown. */
-    public record Member(Pid<Session.Msg> session, String user) {}
+    /** One member: its session process, its name as shown, and its claim's serial ({@link SessionDirectory.Claim#serial()}). */
+    public record Member(Pid<Session.Msg> session, String user, long claim) {}
 
     /** Stored messages from a seq on, and whether some that were asked for are no longer stored. */
     public record Slice(List<OutFrame> frames, long firstSeq, boolean truncated) {}
@@ -69,6 +69,10 @@ public final class RoomLog {
      */
     public synchronized Slice since(long since, int limit) {
         since = Math.max(0, since); // seqs start at 1
+        if (since >= lastSeq) {
+            // nothing after it; and since + 1 would overflow at Long.MAX_VALUE into the oldest message
+            return new Slice(List.of(), lastSeq + 1, false);
+        }
         long first = lastSeq - stored + 1;
         boolean truncated = lastSeq - stored > since;
         long from = Math.max(first, since + 1);

@@ -348,7 +348,7 @@ public final class Session {
                         l.wanted = true;
                         wanted++;
                     }
-                    request(l, new Room.Join(self, user, since));
+                    request(l, new Room.Join(self, user, claim.serial(), since));
                 }
                 case ClientFrame.Leave(var room, var ref) -> {
                     Link l = rooms.get(room);
@@ -493,7 +493,7 @@ public final class Session {
             }
             l.unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
             if (l.live) {
-                l.unconfirmed.addFirst(new Room.Rejoin(self, user, l.lastSeq));
+                l.unconfirmed.addFirst(new Room.Rejoin(self, user, claim.serial(), l.lastSeq));
                 l.rejoining = true;
             }
             if (l.unconfirmed.isEmpty()) {

@@ -8,6 +8,7 @@ import java.util.Base64;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -23,6 +24,7 @@ public final class SessionDirectory {
 
     private final ConcurrentHashMap<String, Claim> claims = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
+    private final AtomicLong serials = new AtomicLong();
     private final int maxSessions;
 
     public SessionDirectory(int maxSessions) {
@@ -34,17 +36,28 @@ public final class SessionDirectory {
         private final String user;
         private final String key;
         private final String token;
+        private final long serial;
         private volatile Pid<Session.Msg> pid;
         private volatile boolean replaced;
 
-        Claim(String user, String key, String token) {
+        Claim(String user, String key, String token, long serial) {
             this.user = user;
             this.key = key;
             this.token = token;
+            this.serial = serial;
         }
 
         public String user() {
             return user;
+        }
+
+        /**
+         * Rises with every claim made: of two sessions of one name, the later claim is the one a
+         * resume put in place. Rooms go by it, so a late request of the replaced session cannot
+         * push its successor out.
+         */
+        public long serial() {
+            return serial;
         }
 
         public String token() {
@@ -88,7 +101,7 @@ public final class SessionDirectory {
             return new Refused("invalid_name", "user must be 1-32 characters of A-Z a-z 0-9 _ . -", 1008);
         }
         String key = user.toLowerCase(Locale.ROOT);
-        Claim claim = new Claim(user, key, newToken());
+        Claim claim = new Claim(user, key, newToken(), serials.incrementAndGet());
         while (true) {
             Claim holder = claims.get(key);
             if (holder == null) {

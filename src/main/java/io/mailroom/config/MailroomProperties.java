@@ -10,7 +10,7 @@ import org.springframework.util.unit.DataSize;
  * Every setting of the service, under {@code mailroom.*}, with the defaults the contract names.
  *
  * @param scheduler the process runtime
- * @param root      the root supervisor's restart intensity
+ * @param root      the root supervisor's restart intensity, and what the node does when it gives up
  * @param rooms     the rooms supervisor's restart intensity
  * @param sessions  the sessions supervisor's restart intensity
  * @param counters  the counters supervisor and the counters API
@@ -20,7 +20,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("mailroom")
 public record MailroomProperties(
         @DefaultValue Scheduler scheduler,
-        @DefaultValue Intensity root,
+        @DefaultValue Root root,
         @DefaultValue Intensity rooms,
         @DefaultValue Intensity sessions,
         @DefaultValue Counters counters,
@@ -48,14 +48,45 @@ public record MailroomProperties(
     }
 
     /**
+     * The root supervisor: its intensity, and what happens when it gives up (or is killed).
+     *
+     * @param maxRestarts   restarts the root allows…
+     * @param withinSeconds …within this many seconds, before it gives up
+     * @param onGiveUp      {@code exit} (stop the service in order, then the JVM with status 70) or
+     *                      {@code stay} (keep the JVM up with health DOWN)
+     */
+    public record Root(
+            @DefaultValue("3") int maxRestarts,
+            @DefaultValue("5") int withinSeconds,
+            @DefaultValue("exit") OnGiveUp onGiveUp) {
+
+        public io.mailroom.supervision.Intensity toIntensity() {
+            return io.mailroom.supervision.Intensity.of(maxRestarts, withinSeconds);
+        }
+    }
+
+    /** What the node does when its root supervisor ends without being asked to (protocol.md §3, v1.1). */
+    public enum OnGiveUp {
+        /** An orderly Spring shutdown, then exit status 70, so that systemd, Docker or Kubernetes start it again. */
+        EXIT,
+        /** Stay up with health DOWN and every counter request answering 503, for someone to look at. */
+        STAY
+    }
+
+    /**
      * @param maxRestarts    restarts the counters supervisor allows…
      * @param withinSeconds  …within this many seconds, before it escalates to the root
      * @param callTimeout    how long a REST request waits for a counter's answer before 503
+     * @param crashRate      {@code crash} requests a second each client address may make (v1.1);
+     *                       0 turns the limit off
+     * @param crashBurst     {@code crash} requests an address may make at once after a quiet spell
      */
     public record Counters(
             @DefaultValue("100") int maxRestarts,
             @DefaultValue("10") int withinSeconds,
-            @DefaultValue("5s") Duration callTimeout) {
+            @DefaultValue("5s") Duration callTimeout,
+            @DefaultValue("20") double crashRate,
+            @DefaultValue("20") int crashBurst) {
 
         public io.mailroom.supervision.Intensity toIntensity() {
             return io.mailroom.supervision.Intensity.of(maxRestarts, withinSeconds);

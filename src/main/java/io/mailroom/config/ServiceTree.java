@@ -1,6 +1,7 @@
 package io.mailroom.config;
 
 import io.mailroom.counter.CounterCatalog;
+import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.supervision.ChildSpec;
@@ -44,14 +45,18 @@ public class ServiceTree implements SmartLifecycle {
     private final MailroomProperties properties;
     private final CounterCatalog counters;
     private final SupervisorListener listener;
+    private final RootGiveUp giveUp;
     private volatile Pid<Supervisor.Msg> root;
+    /** Set before the context stops the tree: the root's end is then asked for, not a give-up. */
+    private volatile boolean stopping;
 
     public ServiceTree(Node node, MailroomProperties properties, CounterCatalog counters,
-                       ObjectProvider<SupervisorListener> listener) {
+                       ObjectProvider<SupervisorListener> listener, RootGiveUp giveUp) {
         this.node = node;
         this.properties = properties;
         this.counters = counters;
         this.listener = listener.getIfAvailable(() -> SupervisorListener.NONE);
+        this.giveUp = giveUp;
     }
 
     /** The root supervisor's spec: what Spring starts, and what a test can start on its own node. */
@@ -78,14 +83,28 @@ public class ServiceTree implements SmartLifecycle {
 
     @Override
     public void start() {
-        root = Supervisor.start(node, rootSpec());
-        LOG.info("supervision tree started: root {}", root);
+        stopping = false;
+        Pid<Supervisor.Msg> r = Supervisor.start(node, rootSpec());
+        root = r;
+        node.whenExited(r).thenAccept(reason -> rootEnded(r, reason));
+        LOG.info("supervision tree started: root {}", r);
+    }
+
+    /** Nothing above the root restarts it: unless the context is stopping, the node must go (or say it is DOWN). */
+    private void rootEnded(Pid<Supervisor.Msg> r, ExitReason reason) {
+        if (stopping || node.isShutdown() || root != r) {
+            return;
+        }
+        root = null;
+        giveUp.rootEnded(reason);
     }
 
     @Override
     public void stop() {
+        stopping = true;
         Pid<Supervisor.Msg> r = node.<Supervisor.Msg>whereis(ROOT).orElse(root);
         if (r == null || node.isShutdown()) {
+            root = null;
             return;
         }
         try {

@@ -1,7 +1,10 @@
 package io.mailroom.counter;
 
+import io.mailroom.config.MailroomProperties;
 import io.mailroom.web.ApiException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -22,12 +25,18 @@ import tools.jackson.databind.ObjectMapper;
 @RestController
 @RequestMapping(path = "/api/counters", produces = MediaType.APPLICATION_JSON_VALUE)
 public class CounterController {
+    /** Client addresses with a crash bucket of their own: about 100 bytes each, 1 MB in all. */
+    static final int CRASH_RATE_ADDRESSES = 10_000;
+
     private final CounterService counters;
     private final ObjectMapper json;
+    private final CrashRate crashRate;
 
-    public CounterController(CounterService counters, ObjectMapper json) {
+    public CounterController(CounterService counters, ObjectMapper json, MailroomProperties properties) {
         this.counters = counters;
         this.json = json;
+        MailroomProperties.Counters c = properties.counters();
+        this.crashRate = new CrashRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -69,8 +78,19 @@ public class CounterController {
         return counters.decrement(name, amount(by));
     }
 
+    /**
+     * Crashes the counter, at most {@code mailroom.counters.crash-rate} a second per client address.
+     * The address is the peer's, or the one a trusted proxy forwarded when
+     * {@code server.forward-headers-strategy} is set (Tomcat or Spring rewrite it then). The token is
+     * taken before anything else, so no request beyond the rate costs more than the check.
+     */
     @PostMapping("/{name}/crash")
-    public ResponseEntity<Void> crash(@PathVariable String name) {
+    public ResponseEntity<Void> crash(@PathVariable String name, HttpServletRequest request) {
+        CrashRate.Decision decision = crashRate.take(request.getRemoteAddr());
+        if (!decision.allowed()) {
+            throw ApiException.tooManyRequests("too many crash requests from this address: at most "
+                    + crashRate + "; nothing was crashed", Duration.ofNanos(decision.retryAfterNanos()));
+        }
         counters.crash(name);
         return ResponseEntity.status(HttpStatus.ACCEPTED).build();
     }

@@ -529,7 +529,12 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             try {
                 r.onSignal.apply(this, new Signal.PostStop(reason));
             } catch (Throwable t) {
-                LOG.warn("{} threw while stopping with reason {}", this, reason, t);
+                try {
+                    LOG.warn("{} threw while stopping with reason {}", this, reason, t);
+                } catch (Throwable unprintable) {
+                    // on a scheduler thread: a throwable that cannot be logged must not take it down
+                    LOG.warn("{} threw a {} while stopping, which could not be logged", this, t.getClass().getName());
+                }
             }
         }
         x = extras;

@@ -46,8 +46,14 @@ final class CrashReporter {
         String name = cell.registeredName();
         String last = lastMessage == null ? "none"
                 : lastMessage instanceof String s ? s : lastMessage.getClass().getSimpleName();
-        LOG.error("process {}{} ({}) crashed handling {}: {}", cell, name == null ? "" : " " + name,
-                cell.type(), last, error.toString(), error);
+        try {
+            LOG.error("process {}{} ({}) crashed handling {}: {}", cell, name == null ? "" : " " + name,
+                    cell.type(), last, error.toString(), error);
+        } catch (Throwable unprintable) {
+            // called on a scheduler thread: a throwable that cannot print itself must not take it down
+            LOG.error("process {}{} ({}) crashed handling {} with a {} that could not be printed", cell,
+                    name == null ? "" : " " + name, cell.type(), last, error.getClass().getName());
+        }
     }
 
     long suppressedSoFar() {

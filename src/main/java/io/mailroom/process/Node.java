@@ -330,6 +330,19 @@ public final class Node implements AutoCloseable {
         return !stopped.get();
     }
 
+    /**
+     * Whether the timer thread is alive (false after shutdown, or if it died). A timer whose
+     * delivery throws does not end it: see {@link #timerErrors()}.
+     */
+    public boolean timersAlive() {
+        return timers.isAlive() && !stopped.get();
+    }
+
+    /** Timer deliveries that threw (and were reported) since the node started. */
+    public long timerErrors() {
+        return timers.errorCount();
+    }
+
     public boolean isShutdown() {
         return stopped.get();
     }

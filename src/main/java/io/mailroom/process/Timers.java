@@ -3,7 +3,10 @@ package io.mailroom.process;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A hashed timing wheel on one thread of its own (never a scheduler thread): {@code sendAfter},
@@ -11,8 +14,17 @@ import java.util.concurrent.locks.LockSupport;
  * cancelling are O(1) and lock-free for the caller, so a million pending timers cost about 50 MB
  * and nothing per tick but the bucket that is due. The thread sleeps until the next non-empty
  * bucket, and indefinitely when no timer is pending.
+ *
+ * <p>One thread serves every timer of the node, so it must not die of one of them: whatever a
+ * delivery throws, {@code Error}s included, is logged and counted ({@link #errorCount()}) and the
+ * wheel carries on; so does a failure of the wheel itself, after a pause. Only if the thread still
+ * ends (the handler itself failing) is {@link #isAlive()} false, which health reports.
  */
 final class Timers implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(Timers.class);
+    /** How long the loop pauses after a failure of its own, so a fault that repeats does not spin a core. */
+    private static final long FAILURE_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
     private static final int WHEEL_SIZE = 1024;
     private static final int PENDING = 0;
     private static final int FIRED = 1;
@@ -23,6 +35,7 @@ final class Timers implements Runnable {
     private final ConcurrentLinkedQueue<Entry> added = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Entry> cancelled = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger();
+    private final LongAdder errors = new LongAdder();
     private final long origin = System.nanoTime();
     private final Thread thread;
     private volatile boolean running = true;
@@ -76,6 +89,16 @@ final class Timers implements Runnable {
         return pending.get();
     }
 
+    /** Deliveries (and turns of the wheel) that threw since the start. */
+    long errorCount() {
+        return errors.sum();
+    }
+
+    /** Whether the timer thread is running: false before start, after shutdown, or if it died. */
+    boolean isAlive() {
+        return thread.isAlive();
+    }
+
     void shutdown() {
         running = false;
         LockSupport.unpark(thread);
@@ -90,43 +113,58 @@ final class Timers implements Runnable {
     public void run() {
         tick = (System.nanoTime() - origin) / tickNanos;
         while (running) {
-            long now = System.nanoTime() - origin;
-            long currentTick = now / tickNanos;
-            drainCancelled();
-            drainAdded();
-            while (tick <= currentTick) {
-                expire(wheel[(int) (tick & (WHEEL_SIZE - 1))]);
-                tick++;
+            try {
+                turn();
+            } catch (Throwable t) {
+                // a fault of the wheel itself (a delivery's own is caught in expire): report, pause, go on
+                errors.increment();
+                LOG.error("the timer wheel failed; carrying on", t);
+                LockSupport.parkNanos(this, FAILURE_PAUSE_NANOS);
             }
-            drainCancelled();
-            if (scheduler != null) {
-                scheduler.lookForHeldUpWork();
-            }
-            long wakeTick = nextDueTick();
-            long watchUntil = System.nanoTime() + Scheduler.WATCHDOG_NANOS;
-            if (wakeTick == Long.MAX_VALUE) {
-                plannedWake = Long.MAX_VALUE;
-                // After announcing the sleep, look once more: a turn that starts after this look
-                // sees the announcement and wakes us (Scheduler.turnsResumed).
-                if (scheduler != null && scheduler.anyTurnRunning()) {
-                    plannedWake = watchUntil;
-                    if (added.isEmpty() && running) {
-                        LockSupport.parkNanos(this, Scheduler.WATCHDOG_NANOS);
-                    }
-                } else if (added.isEmpty() && running) {
-                    LockSupport.park(this);
+        }
+    }
+
+    /**
+     * Expires what is due, watches for work held up behind a long turn, then sleeps until the next
+     * due bucket, a new earlier timer, the watchdog's next look, or shutdown.
+     */
+    private void turn() {
+        long now = System.nanoTime() - origin;
+        long currentTick = now / tickNanos;
+        drainCancelled();
+        drainAdded();
+        while (tick <= currentTick) {
+            expire(wheel[(int) (tick & (WHEEL_SIZE - 1))]);
+            tick++;
+        }
+        drainCancelled();
+        if (scheduler != null) {
+            scheduler.lookForHeldUpWork();
+        }
+        long wakeTick = nextDueTick();
+        long watchUntil = System.nanoTime() + Scheduler.WATCHDOG_NANOS;
+        if (wakeTick == Long.MAX_VALUE) {
+            plannedWake = Long.MAX_VALUE;
+            // After announcing the sleep, look once more: a turn that starts after this look
+            // sees the announcement and wakes us (Scheduler.turnsResumed).
+            if (scheduler != null && scheduler.anyTurnRunning()) {
+                plannedWake = watchUntil;
+                if (added.isEmpty() && running) {
+                    LockSupport.parkNanos(this, Scheduler.WATCHDOG_NANOS);
                 }
-            } else {
-                long wakeAt = origin + wakeTick * tickNanos;
+            } else if (added.isEmpty() && running) {
+                LockSupport.park(this);
+            }
+        } else {
+            long wakeAt = origin + wakeTick * tickNanos;
+            plannedWake = wakeAt;
+            if (scheduler != null && wakeAt - watchUntil > 0 && scheduler.anyTurnRunning()) {
+                wakeAt = watchUntil; // as above: announced, then looked
                 plannedWake = wakeAt;
-                if (scheduler != null && wakeAt - watchUntil > 0 && scheduler.anyTurnRunning()) {
-                    wakeAt = watchUntil; // as above: announced, then looked
-                    plannedWake = wakeAt;
-                }
-                long wait = wakeAt - System.nanoTime();
-                if (wait > 0 && added.isEmpty() && running) {
-                    LockSupport.parkNanos(this, wait);
-                }
+            }
+            long wait = wakeAt - System.nanoTime();
+            if (wait > 0 && added.isEmpty() && running) {
+                LockSupport.parkNanos(this, wait);
             }
         }
     }
@@ -164,10 +202,25 @@ final class Timers implements Runnable {
                 bucket.remove(e);
                 if (e.fire()) {
                     pending.decrementAndGet();
-                    e.target.deliver(e.message);
+                    deliver(e);
                 }
             }
             e = next;
+        }
+    }
+
+    /** Hands a due timer's message over; one that throws costs a log line, never the thread or the other timers. */
+    private void deliver(Entry e) {
+        try {
+            e.target.deliver(e.message);
+        } catch (Throwable t) {
+            errors.increment();
+            try {
+                LOG.error("a timer's delivery of {} threw; the timer thread carries on",
+                        e.message.getClass().getName(), t);
+            } catch (Throwable logging) {
+                // even the report failed (a throwable that cannot print itself): the count keeps it
+            }
         }
     }
 

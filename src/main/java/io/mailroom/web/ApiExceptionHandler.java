@@ -2,6 +2,7 @@ package io.mailroom.web;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -21,7 +22,13 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ApiException.class)
     public ResponseEntity<ProblemDetail> api(ApiException e) {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
-        return ResponseEntity.status(e.status()).body(problem);
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.status());
+        if (e.retryAfter() != null) {
+            // whole seconds, rounded up: a client that waits that long finds a token
+            long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
+            answer.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+        }
+        return answer.body(problem);
     }
 
     @ExceptionHandler(Exception.class)

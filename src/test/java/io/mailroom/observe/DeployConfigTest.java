@@ -87,6 +87,15 @@ class DeployConfigTest extends ObserveTestSupport {
         assertThat(home).isEqualTo(mounts("grafana").get(DASHBOARD.getParent()) + "/" + DASHBOARD.getFileName());
     }
 
+    /** A root that gives up ends the JVM with 70 (protocol.md §3): whatever runs the container must start it again. */
+    @Test
+    void theAppIsRestartedWhenItExitsAndTheImageChecksHealth() throws IOException {
+        assertThat((String) at(services(), "app", "restart")).isEqualTo("unless-stopped");
+        List<String> lines = Files.readAllLines(ROOT.resolve("Dockerfile"));
+        assertThat(lines).anyMatch(l -> l.startsWith("HEALTHCHECK "));
+        assertThat(String.join("\n", lines)).contains("/actuator/health");
+    }
+
     @Test
     void theDockerfileIsAMultiStageBuildWithTheMavenWrapperAndCopiesWhatExists() throws IOException {
         List<String> lines = Files.readAllLines(ROOT.resolve("Dockerfile"));
