@@ -3,16 +3,9 @@ package io.mailroom.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -165,85 +158,45 @@ class WebSocketConnectionStressTest {
             c.close(1000, "done");
         }
         for (Client c : clients) {
-            Client.Frame f;
+            WsClient.Frame f;
             do {
                 f = c.read();
-            } while (f.opcode == 9);
-            assertThat(new String(f.payload, StandardCharsets.UTF_8)).isEqualTo("last");
+            } while (f.opcode() == 9);
+            assertThat(f.text()).isEqualTo("last");
             f = c.read();
-            assertThat(f.opcode).isEqualTo(8);
-            assertThat(((f.payload[0] & 0xff) << 8) | (f.payload[1] & 0xff)).isEqualTo(1000);
-            c.sendClose(1000);
-            assertThat(c.in.read()).as("EOF once the handshake is done").isEqualTo(-1);
-            c.socket.close();
+            assertThat(f.opcode()).isEqualTo(8);
+            assertThat(f.closeCode()).isEqualTo(1000);
+            c.ws.write(ClientFrames.close(1000, ""));
+            assertThat(c.ws.atEof()).as("EOF once the handshake is done").isTrue();
+            c.ws.close();
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> transport.openConnections().isEmpty());
         connections.clear();
     }
 
-    /** A client on a plain socket, with a small receive buffer, that reads in fits and starts. */
+    /** A client with a small receive buffer that reads in fits and starts, checking each writer's sequence. */
     private static final class Client {
-        record Frame(int opcode, byte[] payload) {}
-
-        final Socket socket;
-        final DataInputStream in;
-        final OutputStream out;
+        final WsClient ws;
         final int[] next = new int[WRITERS];
         volatile String error;
         volatile int received;
         String last;
         int pings;
 
-        private Client(Socket socket) throws IOException {
-            this.socket = socket;
-            this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 4096));
-            this.out = socket.getOutputStream();
+        private Client(WsClient ws) {
+            this.ws = ws;
         }
 
         static Client connect(int port) throws IOException {
-            Socket s = new Socket();
-            s.setReceiveBufferSize(8192);
-            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.setSoTimeout(60_000);
-            byte[] key = new byte[16];
-            ThreadLocalRandom.current().nextBytes(key);
-            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            Client c = new Client(s);
-            StringBuilder headers = new StringBuilder();
-            while (!headers.toString().endsWith("\r\n\r\n")) {
-                int b = c.in.read();
-                if (b < 0) {
-                    throw new IOException("closed during the handshake: " + headers);
-                }
-                headers.append((char) b);
-            }
-            if (!headers.toString().startsWith("HTTP/1.1 101")) {
-                throw new IOException("no upgrade: " + headers);
-            }
-            return c;
+            return new Client(WsClient.upgraded(port, "/ws", 8192));
         }
 
-        Frame read() throws IOException {
-            int b0 = in.readUnsignedByte();
-            int b1 = in.readUnsignedByte();
-            if ((b0 & 0x80) == 0 || (b0 & 0x70) != 0 || (b1 & 0x80) != 0) {
-                throw new IOException("bad frame header " + Integer.toHexString(b0) + " " + Integer.toHexString(b1));
+        WsClient.Frame read() throws IOException {
+            WsClient.Frame f = ws.read();
+            if (!f.fin() || f.rsv() != 0 || f.masked()) {
+                throw new IOException("bad frame header: fin " + f.fin() + ", rsv " + f.rsv() + ", masked " + f.masked());
             }
-            long length = b1 & 0x7f;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            if (length > 1 << 20) {
-                throw new IOException("implausible frame length " + length);
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            return new Frame(b0 & 0x0f, payload);
+            return f;
         }
 
         /** Reads {@code texts} text frames, checking each writer's sequence. */
@@ -251,17 +204,17 @@ class WebSocketConnectionStressTest {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             try {
                 for (int n = 0; n < texts; ) {
-                    Frame f = read();
-                    if (f.opcode == 9) {
+                    WsClient.Frame f = read();
+                    if (f.opcode() == 9) {
                         pings++;
                         continue;
                     }
-                    if (f.opcode != 1) {
-                        throw new IOException("unexpected opcode " + f.opcode);
+                    if (f.opcode() != 1) {
+                        throw new IOException("unexpected opcode " + f.opcode());
                     }
                     n++;
                     received = n;
-                    String text = new String(f.payload, StandardCharsets.UTF_8);
+                    String text = f.text();
                     last = text;
                     if (text.equals("end")) {
                         continue;
@@ -281,15 +234,6 @@ class WebSocketConnectionStressTest {
                 error = e.toString();
             }
             return this;
-        }
-
-        void sendClose(int code) throws IOException {
-            byte[] mask = new byte[4];
-            ThreadLocalRandom.current().nextBytes(mask);
-            byte[] payload = {(byte) (code >> 8), (byte) code};
-            out.write(new byte[] {(byte) 0x88, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
-                    (byte) (payload[0] ^ mask[0]), (byte) (payload[1] ^ mask[1])});
-            out.flush();
         }
     }
 }

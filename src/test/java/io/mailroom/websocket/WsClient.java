@@ -1,6 +1,7 @@
 package io.mailroom.websocket;
 
 import java.io.ByteArrayOutputStream;
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -45,15 +46,36 @@ final class WsClient implements AutoCloseable {
 
     private WsClient(Socket socket) throws IOException {
         this.socket = socket;
-        this.in = new DataInputStream(socket.getInputStream());
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 4096));
         this.out = socket.getOutputStream();
     }
 
     static WsClient connect(int port) throws IOException {
+        return connect(port, 0);
+    }
+
+    /** Connects with a kernel receive buffer of {@code receiveBuffer} bytes (0: the OS default), so a slow reader backs up the server. */
+    static WsClient connect(int port, int receiveBuffer) throws IOException {
         Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
         s.connect(new InetSocketAddress("localhost", port), 10_000);
-        s.setSoTimeout(20_000); // a bound on a broken test, not an assertion
+        s.setSoTimeout(60_000); // a bound on a broken test, not an assertion
         return new WsClient(s);
+    }
+
+    /** Connects and upgrades to {@code path}; an {@link IOException} unless the answer is 101. */
+    static WsClient upgraded(int port, String path, int receiveBuffer) throws IOException {
+        WsClient c = connect(port, receiveBuffer);
+        byte[] key = new byte[16];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
+        Response r = c.handshake(path, upgradeHeaders(port, java.util.Base64.getEncoder().encodeToString(key)));
+        if (r.status() != 101) {
+            c.close();
+            throw new IOException("no upgrade: " + r.raw());
+        }
+        return c;
     }
 
     /** The usual upgrade request's headers, in order; a test changes or removes some. */
