@@ -513,6 +513,30 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         return reason;
     }
 
+    /**
+     * The runtime failed inside this process's turn, outside any handler (a bug of ours, or an
+     * Error that escaped): the process ends as a crash, as if its handler had thrown, so that its
+     * links and monitors hear of it, and the scheduler thread goes on with the next process.
+     */
+    void abandon(Throwable error) {
+        if (state == DEAD) {
+            return;
+        }
+        if (state != EXITING) {
+            try {
+                node.crashes.report(this, null, error);
+                terminate(ExitReason.crash(error), null);
+                return;
+            } catch (Throwable again) {
+                LOG.error("{} could not be ended cleanly", this, again);
+            }
+        }
+        // terminate itself failed partway: the least is that the process is gone
+        state = DEAD;
+        behavior = null;
+        node.table.remove(this);
+    }
+
     /** Ends the process: tells links and monitors, frees its name, leaves the process table. */
     @SuppressWarnings("unchecked")
     private void terminate(ExitReason reason, SystemSignal unhandled) {
@@ -555,7 +579,12 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             Map<MonitorRef, Receiver> watchers = x.monitoredBy;
             if (watchers != null) {
                 for (Map.Entry<MonitorRef, Receiver> e : watchers.entrySet()) {
-                    e.getValue().deliver(new Signal.Down(e.getKey(), this, reason));
+                    try {
+                        e.getValue().deliver(new Signal.Down(e.getKey(), this, reason));
+                    } catch (Throwable t) {
+                        // a watcher that fails must not keep the others from their DOWN, nor end this thread
+                        LOG.warn("a watcher of {} failed on its DOWN", this, t);
+                    }
                 }
             }
             Map<MonitorRef, Pid<?>> monitoring = x.monitoring;

@@ -117,7 +117,14 @@ final class Worker implements Runnable {
                 resumed = false;
                 scheduler.turnsResumed(); // after the store above: the watchdog sees this turn or is woken
             }
-            cell.run(budget);
+            try {
+                cell.run(budget);
+            } catch (Throwable t) {
+                // handlers' faults are the process's (Cell catches them); this is the runtime's own:
+                // the process ends as a crash (reported like one) and this thread, and every other
+                // process on it, go on
+                cell.abandon(t);
+            }
             TURN_SEQ.setOpaque(this, ++seq);
             if (moreToSignal && !queue.isEmpty()) {
                 scheduler.signalWork(); // the turn pushed more since its first signal: one more look
