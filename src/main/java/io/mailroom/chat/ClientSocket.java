@@ -2,7 +2,9 @@ package io.mailroom.chat;
 
 /**
  * A session's connection to its client, as the session process sees it. Every method is
- * thread-safe and never blocks: writes are queued and go out asynchronously, in order.
+ * thread-safe and never blocks: writes are queued and go out asynchronously, in order. Keeping the
+ * connection alive (pings, a dead peer's close) is the transport's; the session hears of it as the
+ * socket closing.
  */
 public interface ClientSocket {
 
@@ -15,14 +17,4 @@ public interface ClientSocket {
 
     /** Closes the socket once the frames already queued are written. The first close wins. */
     void close(int code, String reason);
-
-    /** Sends a WebSocket ping after the frames already queued. */
-    void ping();
-
-    /**
-     * Whether a ping is still waiting behind queued frames: until it is written the peer cannot
-     * answer it, so a missing pong then says the client is behind (which the outbound bound
-     * judges), not that it is gone.
-     */
-    boolean pingPending();
 }

@@ -59,9 +59,6 @@ public final class Session {
     /** A frame from the client, decoded. */
     public record Inbound(ClientFrame frame) implements Msg {}
 
-    /** The client answered a ping. */
-    public enum Pong implements Msg { INSTANCE }
-
     /** The socket closed (the client went, or the container closed it). */
     public enum SocketClosed implements Msg { INSTANCE }
 
@@ -93,7 +90,6 @@ public final class Session {
 
     private record Retry(String room) implements Msg {}
 
-    private enum Tick implements Msg { INSTANCE }
 
     /** The registered name of a user's session. */
     public static String processName(String user) {
@@ -107,13 +103,12 @@ public final class Session {
                 .withRestart(Restart.TEMPORARY);
     }
 
-    /** A new session: says {@code welcome}, takes its name, and starts pinging. */
+    /** A new session: says {@code welcome} and takes its name (the transport keeps the connection alive with pings). */
     public static Behavior<Msg> start(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat) {
         return Behaviors.setup(ctx -> {
             State state = new State(claim, socket, chat, ctx);
             state.emit(chat.frames().welcome(claim.user(), claim.token()));
             state.register();
-            ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
             return Behaviors.<Msg>receive(state::onMessage).onSignal(state::onSignal);
         });
     }
@@ -159,7 +154,6 @@ public final class Session {
         final Map<MonitorRef, Link> byMonitor = new HashMap<>();
         final TokenBucket bucket;
         int wanted;
-        boolean awaitingPong;
         MonitorRef nameHolder;
         boolean ending;
 
@@ -200,11 +194,7 @@ public final class Session {
 
         Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
             switch (msg) {
-                case Inbound(var frame) -> {
-                    awaitingPong = false;
-                    handle(frame);
-                }
-                case Pong p -> awaitingPong = false;
+                case Inbound(var frame) -> handle(frame);
                 case SocketClosed s -> ending = true;
                 case Replaced r -> {
                     socket.close(4000, "replaced");
@@ -287,20 +277,6 @@ public final class Session {
                     Link l = rooms.get(room);
                     if (l != null && l.resolving) {
                         lookUp(l);
-                    }
-                }
-                case Tick t -> {
-                    if (awaitingPong && socket.pingPending()) {
-                        // the ping is still behind frames the client has not taken yet: it is slow,
-                        // not gone, and the outbound bound decides about slow clients
-                        ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
-                    } else if (awaitingPong) {
-                        socket.close(1001, "ping timeout");
-                        ending = true;
-                    } else {
-                        awaitingPong = true;
-                        socket.ping();
-                        ctx.sendAfter(Tick.INSTANCE, chat.settings().pingInterval());
                     }
                 }
             }

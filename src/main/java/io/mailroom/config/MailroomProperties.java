@@ -115,8 +115,8 @@ public record MailroomProperties(
      *                            what a slow client leaves unread piles up in the outbound queue, where it
      *                            is counted, and not in kernel memory; 0 leaves it to the OS's autotuning
      * @param roomIdleTimeout     how long a room process lives with no members
-     * @param pingInterval        how often a session pings its peer; a peer that has not answered the
-     *                            previous ping by the next one is taken as dead and closed
+     * @param pingInterval        how often the transport pings each connection; a peer that has sent nothing
+     *                            (not even the pong) between two pings is taken as dead and closed 1001
      * @param sendTimeout         how long a closing handshake may take before the socket is closed regardless
      * @param callTimeout         how long the WebSocket handler waits for a session to be started
      * @param writeTimeout        how long a client may take no bytes at all while frames wait for it

@@ -104,6 +104,7 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
                 if (n == 0) {
                     break;
                 }
+                connection.heard();
                 buf.flip();
                 decoder.feed(buf);
             }

@@ -69,6 +69,12 @@ public final class WebSocketConnection {
     private volatile boolean peerClosed;
     private volatile boolean closeWritten;
     private volatile ScheduledFuture<?> deadline;
+    /** The peer sent something (a frame, a pong) since the last keep-alive look. */
+    private volatile boolean heard;
+
+    // the keep-alive's own: touched only by the transport's timer thread
+    private long nextPingNanos;
+    private boolean awaitingPong;
 
     // the writer's own: touched only by whoever holds `writing`
     private ByteBuffer batch;
@@ -82,6 +88,7 @@ public final class WebSocketConnection {
         this.channel = channel;
         this.transport = transport;
         this.bound = transport.settings().outboundQueueBytes();
+        this.nextPingNanos = System.nanoTime() + transport.settings().pingInterval().toNanos();
     }
 
     void listen(WebSocketListener listener) {
@@ -170,7 +177,40 @@ public final class WebSocketConnection {
         return closed;
     }
 
+    // ---- keep-alive, from the transport's timer thread
+
+    /**
+     * Once per ping interval: a peer that has sent nothing since the last ping, which did go out,
+     * is gone; close it 1001 {@code ping timeout} at once (its queue dropped) and tell the listener.
+     * A ping still behind queued frames means a slow peer, not a dead one: the outbound bound and
+     * the write timeout judge that. Otherwise ping.
+     */
+    void keepAlive(long now, long interval) {
+        if (state != OPEN || now - nextPingNanos < 0) {
+            return;
+        }
+        nextPingNanos = now + interval;
+        if (awaitingPong && !heard) {
+            if (pingPending) {
+                return;
+            }
+            LOG.debug("closing {}: no answer to a ping", channel.describe());
+            peerClosed = true; // no answer is expected from a dead peer: the socket closes once the close frame is out
+            abort(1001, "ping timeout");
+            tell();
+            return;
+        }
+        heard = false;
+        awaitingPong = true;
+        ping();
+    }
+
     // ---- from the read side
+
+    /** The peer sent bytes: it is alive. */
+    void heard() {
+        heard = true;
+    }
 
     void pong(byte[] payload, int length) {
         if (state < ABORTING) {

@@ -11,10 +11,19 @@ import java.time.Duration;
  * @param writeTimeout how long a connection may take no bytes at all while frames wait for it
  * @param closeTimeout how long a closing handshake may take before the socket is closed regardless
  * @param allowedOrigins origins allowed besides the server's own ({@code *}: any)
+ * @param pingInterval how often an idle connection is pinged; one that has sent nothing, not even
+ *                     the pong, by the next ping is taken as dead and closed 1001 {@code ping timeout}
+ *                     (zero: never pinged)
  */
 public record WebSocketSettings(int maxMessageBytes, long outboundQueueBytes, Duration writeTimeout,
-                                Duration closeTimeout, java.util.List<String> allowedOrigins) {
+                                Duration closeTimeout, java.util.List<String> allowedOrigins, Duration pingInterval) {
     public WebSocketSettings {
         allowedOrigins = java.util.List.copyOf(allowedOrigins);
+    }
+
+    /** Settings without pings. */
+    public WebSocketSettings(int maxMessageBytes, long outboundQueueBytes, Duration writeTimeout,
+                             Duration closeTimeout, java.util.List<String> allowedOrigins) {
+        this(maxMessageBytes, outboundQueueBytes, writeTimeout, closeTimeout, allowedOrigins, Duration.ZERO);
     }
 }

@@ -4,13 +4,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every connection of one server shares: the settings, the pool of write buffers, a timer for
- * closing handshakes, and the set of open connections (which shutdown waits for).
+ * What every connection of one server shares: the settings, the pool of write buffers, one timer
+ * thread for closing handshakes and keep-alive pings, and the set of open connections (which
+ * shutdown waits for).
  */
 public final class WebSocketTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketTransport.class);
@@ -37,6 +39,25 @@ public final class WebSocketTransport implements AutoCloseable {
             return t;
         });
         timer.setRemoveOnCancelPolicy(true);
+        long interval = settings.pingInterval().toNanos();
+        if (interval > 0) {
+            // one sweep for every connection, not a timer each: an idle server with thousands of
+            // connections wakes this one thread a few times a second, and no process at all
+            long period = Math.clamp(interval / 2, TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(1));
+            timer.scheduleAtFixedRate(() -> keepAlive(interval), period, period, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Pings the connections due a ping, and closes those that did not answer the last one. */
+    private void keepAlive(long interval) {
+        long now = System.nanoTime();
+        for (WebSocketConnection c : open) {
+            try {
+                c.keepAlive(now, interval);
+            } catch (RuntimeException e) {
+                LOG.warn("keep-alive of a connection failed", e);
+            }
+        }
     }
 
     public WebSocketSettings settings() {

@@ -49,12 +49,12 @@ public class ChatConfiguration {
         return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties.chat(), ServiceTree.ROOMS);
     }
 
-    /** The WebSocket transport: every connection's settings, write buffers and closing timer. */
+    /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */
     @Bean
     public WebSocketTransport chatTransport(ChatMetrics metrics, MailroomProperties properties) {
         MailroomProperties.Chat chat = properties.chat();
         WebSocketSettings settings = new WebSocketSettings(chat.maxFrameBytes(), chat.outboundQueue().toBytes(),
-                chat.writeTimeout(), chat.sendTimeout(), chat.allowedOrigins());
+                chat.writeTimeout(), chat.sendTimeout(), chat.allowedOrigins(), chat.pingInterval());
         return new WebSocketTransport(settings, frame -> metrics.handedOff(frame.originNanos()));
     }
 

@@ -121,10 +121,7 @@ public class ChatEndpoint implements WebSocketEndpoint {
 
         @Override
         public void onPong() {
-            Pid<Session.Msg> s = session;
-            if (s != null) {
-                s.send(Session.Pong.INSTANCE);
-            }
+            // the transport's keep-alive has heard the peer; the session has nothing to do
         }
 
         @Override

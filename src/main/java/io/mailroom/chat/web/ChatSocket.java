@@ -15,14 +15,4 @@ record ChatSocket(WebSocketConnection connection) implements ClientSocket {
     public void close(int code, String reason) {
         connection.close(code, reason);
     }
-
-    @Override
-    public void ping() {
-        connection.ping();
-    }
-
-    @Override
-    public boolean pingPending() {
-        return connection.pingPending();
-    }
 }
