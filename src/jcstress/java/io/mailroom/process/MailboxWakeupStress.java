@@ -1,6 +1,7 @@
 package io.mailroom.process;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import org.openjdk.jcstress.annotations.Actor;
@@ -24,6 +25,11 @@ import org.openjdk.jcstress.infra.results.L_Result;
  * {@code final=N} handled after the arbiter ran the queued turns. Two variants: a budget of 100
  * (the turn ends because the mailbox looks empty: Scheduler.submit) and of 1 (the turn ends on
  * its budget with mail left: Scheduler.requeue).
+ *
+ * <p>A spurious wake-up is allowed and expected: the sender links its message, the owner takes
+ * it and goes idle, and only then does the sender's {@code wake()} read the state, find it
+ * waiting and queue the process, which then runs one turn with nothing to do. Harmless (the
+ * quick run saw it in ~0.1% of samples); a lost wake-up or a second queue entry is not.
  */
 public class MailboxWakeupStress {
 
@@ -64,6 +70,8 @@ public class MailboxWakeupStress {
     @Description("Send vs the owner going idle, the turn ending with the mailbox empty: no lost wake-up, no double scheduling")
     @Outcome(id = "turn=2 status=waiting queued=0 mailbox=0 final=2", expect = ACCEPTABLE, desc = "the turn took the second message too")
     @Outcome(id = "turn=1 status=runnable queued=1 mailbox=1 final=2", expect = ACCEPTABLE, desc = "the send came after the turn's last look: queued again, once")
+    @Outcome(id = "turn=2 status=runnable queued=1 mailbox=0 final=2", expect = ACCEPTABLE_INTERESTING,
+            desc = "spurious wake-up: the turn took the message, then the sender's wake saw the process idle and queued it; one empty turn follows")
     @Outcome(expect = FORBIDDEN, desc = "lost wake-up, double scheduling, a message lost or handled twice")
     @State
     public static class EmptyMailbox extends Base {
