@@ -29,7 +29,7 @@ cd "$OUT"
   echo "jdk: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 2 | tail -n 1)"
   echo "args: $*"
 } | tee machine.txt
-# The forked VMs inherit this class path. jcstress loads JNA (for CPU affinity): allowing native
-# access keeps JDK 24+'s warning about it out of every fork's report.
+# The forked VMs inherit this class path and this VM's flags. jcstress loads JNA (for CPU
+# affinity): allowing native access keeps JDK 24+'s warning about it out of every fork's report.
 "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$CP" org.openjdk.jcstress.Main \
-  -r "$OUT/results" -jvmArgsPrepend --enable-native-access=ALL-UNNAMED "$@" 2>&1 | tee output.txt
+  -r "$OUT/results" "$@" 2>&1 | tee output.txt
