@@ -195,13 +195,15 @@ final class FrameDecoder {
         if (skipping) {
             return;
         }
-        long total = messageBytes + length;
-        if (total > maxMessage) { // said before anything else about the message, binary or not
+        // said before anything else about the message, binary or not; never as messageBytes + length,
+        // which a continuation's 63-bit length wraps past zero
+        if (length > maxMessage - messageBytes) {
             refuse();
             message = null;
             sink.tooLarge(maxMessage);
             return;
         }
+        long total = messageBytes + length;
         if (messageOpcode == BINARY) {
             messageBytes = (int) total; // counted, never held
             if (fin) {

@@ -100,6 +100,17 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends {@code bytes} as they are: frames, parts of frames, or garbage. */
+    synchronized void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** Sets how long a read waits before it fails. */
+    void timeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     /** Reads the next frame (blocking, up to the socket timeout). */
     Frame read() throws IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
