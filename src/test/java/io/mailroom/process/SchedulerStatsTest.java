@@ -73,7 +73,9 @@ class SchedulerStatsTest {
                 assertThat(latch[0].await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).as("round %s delivered", round).isTrue();
                 long stealsNow = sum(node, SchedulerStats::steals) - steals;
                 long stolenNow = sum(node, SchedulerStats::stolen) - stolen;
-                assertThat(stealsNow).as("steals for %s wake-ups, round %s", receivers, round).isLessThan(receivers / 20);
+                // a steal storm is about one steal per wake-up; half-queue steals take 10–15 here on a
+                // quiet machine, and a neighbour preempting the broadcaster was seen to push it to ~1,400
+                assertThat(stealsNow).as("steals for %s wake-ups, round %s", receivers, round).isLessThan(receivers / 4);
                 assertThat(stolenNow).as("processes taken in those steals").isGreaterThanOrEqualTo(stealsNow);
                 assertThat(sum(node, SchedulerStats::unparks) - unparks).as("unparks, round %s", round)
                         .isLessThan(receivers / 100);
