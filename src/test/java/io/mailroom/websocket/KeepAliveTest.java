@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class KeepAliveTest {
-    private static final Duration INTERVAL = Duration.ofMillis(200);
+    private static final Duration INTERVAL = Duration.ofMillis(500); // room for a loaded machine: an answer must come within one
 
     private Tomcat tomcat;
     private WebSocketTransport transport;
@@ -65,9 +65,9 @@ class KeepAliveTest {
         int port = tomcat.getConnector().getLocalPort();
         try (WsClient alive = WsClient.upgraded(port, "/ws", 0); WsClient mute = WsClient.upgraded(port, "/ws", 0)) {
             await().atMost(Duration.ofSeconds(5)).until(() -> closes.size() == 2);
-            // one answers every ping, for ten intervals, on its own thread
+            // one answers every ping, for eight intervals, on its own thread
             var answering = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                long deadline = System.nanoTime() + 10 * INTERVAL.toNanos();
+                long deadline = System.nanoTime() + 8 * INTERVAL.toNanos();
                 int pings = 0;
                 try {
                     while (System.nanoTime() < deadline) {
@@ -91,7 +91,7 @@ class KeepAliveTest {
             assertThat(close.closeCode()).isEqualTo(1001);
             assertThat(close.closeReason()).isEqualTo("ping timeout");
             await().atMost(Duration.ofSeconds(5)).until(() -> closes.get(1).get() == 1);
-            assertThat(answering.get(30, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(5);
+            assertThat(answering.get(30, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(4);
             assertThat(closes.get(0)).hasValue(0);
             assertThat(mute.atEof()).as("the dead peer's socket is closed once the close frame is out").isTrue();
             await().atMost(Duration.ofSeconds(5)).until(() -> transport.openConnections().size() == 1);
