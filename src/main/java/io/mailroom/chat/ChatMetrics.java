@@ -46,11 +46,6 @@ public final class ChatMetrics {
         messages.increment();
     }
 
-    /** A frame is handed to a socket: records its delivery time if it is a chat message. */
-    public void handedOff(OutFrame frame) {
-        handedOff(frame.acceptedNanos());
-    }
-
     /** A chat message accepted at {@code accepted} ({@link System#nanoTime()}; 0: not a message) is handed to a socket. */
     public void handedOff(long accepted) {
         if (accepted != 0) {

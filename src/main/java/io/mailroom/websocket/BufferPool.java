@@ -27,12 +27,4 @@ final class BufferPool {
         b.clear();
         idle.offer(b);
     }
-
-    int bufferSize() {
-        return bufferSize;
-    }
-
-    int idle() {
-        return idle.size();
-    }
 }

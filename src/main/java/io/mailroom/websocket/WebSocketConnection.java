@@ -343,8 +343,8 @@ public final class WebSocketConnection {
         if (s == CLOSED || closeSent) {
             return false;
         }
-        return !control.isEmpty() || pingWanted.get() || (s < ABORTING && !queue.isEmpty())
-                || (s == ABORTING) || (s == DRAINING && queue.isEmpty());
+        // closing (DRAINING, ABORTING) always has something left: the queue, then the close frame
+        return s != OPEN || !queue.isEmpty() || !control.isEmpty() || pingWanted.get();
     }
 
     /** Fills the batch buffer; false when there is nothing to write. */

@@ -1,6 +1,7 @@
 package io.mailroom.websocket;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How the transport treats every connection.
@@ -16,14 +17,14 @@ import java.time.Duration;
  *                     (zero: never pinged)
  */
 public record WebSocketSettings(int maxMessageBytes, long outboundQueueBytes, Duration writeTimeout,
-                                Duration closeTimeout, java.util.List<String> allowedOrigins, Duration pingInterval) {
+                                Duration closeTimeout, List<String> allowedOrigins, Duration pingInterval) {
     public WebSocketSettings {
-        allowedOrigins = java.util.List.copyOf(allowedOrigins);
+        allowedOrigins = List.copyOf(allowedOrigins);
     }
 
     /** Settings without pings. */
     public WebSocketSettings(int maxMessageBytes, long outboundQueueBytes, Duration writeTimeout,
-                             Duration closeTimeout, java.util.List<String> allowedOrigins) {
+                             Duration closeTimeout, List<String> allowedOrigins) {
         this(maxMessageBytes, outboundQueueBytes, writeTimeout, closeTimeout, allowedOrigins, Duration.ZERO);
     }
 }
