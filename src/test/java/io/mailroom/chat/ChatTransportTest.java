@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -102,28 +104,29 @@ class ChatTransportTest {
                 }
             }, THREADS);
 
-            // three senders at ~40 messages/s each, as fast as the rate limit (100, refilled at 50/s) allows for long
+            // three senders at 40 messages/s each, as fast as the rate limit (100, refilled at 50/s) allows
+            // for long: each sender's i-th message is scheduled at i × 25 ms
             int perSender = 120;
             Map<String, Long> sentAt = new ConcurrentHashMap<>();
-            List<CompletableFuture<Void>> sending = new ArrayList<>();
-            for (int s = 0; s < senders.size(); s++) {
-                ChatClient sender = senders.get(s);
-                int me = s;
-                sending.add(CompletableFuture.runAsync(() -> {
+            List<ScheduledFuture<?>> sends = new ArrayList<>();
+            ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+            try {
+                for (int s = 0; s < senders.size(); s++) {
+                    ChatClient sender = senders.get(s);
                     for (int i = 0; i < perSender; i++) {
-                        String tag = String.format("%d-%04d ", me, i);
-                        sentAt.put(tag, System.nanoTime());
-                        sender.say(room, tag + BIG, null);
-                        try {
-                            Thread.sleep(25);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            return;
-                        }
+                        String tag = String.format("%d-%04d ", s, i);
+                        sends.add(pacer.schedule(() -> {
+                            sentAt.put(tag, System.nanoTime());
+                            sender.say(room, tag + BIG, null);
+                        }, i * 25L, TimeUnit.MILLISECONDS));
                     }
-                }, THREADS));
+                }
+                for (ScheduledFuture<?> send : sends) {
+                    send.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                pacer.shutdownNow();
             }
-            CompletableFuture.allOf(sending.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             int total = perSender * senders.size();
             for (ChatClient sender : senders) {
                 await().atMost(ChatClient.WAIT).until(() -> ChatDeliveryTest.count(sender, "ack") == perSender);
@@ -199,9 +202,8 @@ class ChatTransportTest {
             paused.sendText("{\"type\":\"join\",\"room\":\"" + room + "\"}");
             await().atMost(ChatClient.WAIT).until(() -> ChatDeliveryTest.count(sender, "presence") == 1);
             int count = 60; // ~730 KB: beyond the kernel's buffers, below the bound
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < count; i++) { // within the rate limit's burst of 100
                 sender.say(room, String.format("%04d ", i) + BIG, null);
-                Thread.sleep(25);
             }
             await().atMost(ChatClient.WAIT).until(() -> ChatDeliveryTest.count(sender, "ack") == count);
             assertThat(node.whereis(Session.processName(pausedName))).as("the paused session").isPresent();

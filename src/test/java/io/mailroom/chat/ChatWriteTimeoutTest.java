@@ -42,8 +42,7 @@ class ChatWriteTimeoutTest {
             // ~370 KB: enough to fill the kernel's buffers both ways, a third of the outbound bound
             int count = 30;
             for (int i = 0; i < count; i++) {
-                sender.say(room, i + " " + BIG, null);
-                Thread.sleep(10);
+                sender.say(room, i + " " + BIG, null); // 30: within the rate limit's burst of 100
             }
             await().atMost(ChatClient.WAIT).until(() -> ChatDeliveryTest.count(sender, "ack") == count);
             // not closed for being behind: it is below the bound...

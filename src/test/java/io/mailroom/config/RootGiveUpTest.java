@@ -1,6 +1,7 @@
 package io.mailroom.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -84,16 +86,16 @@ class RootGiveUpTest {
         command.addAll(List.of(settings));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         children.add(p);
-        long deadline = System.nanoTime() + START_WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            Matcher m = PORT.matcher(Files.readString(log));
-            if (m.find()) {
-                return new Child(p, Integer.parseInt(m.group(1)), log);
-            }
-            assertThat(p.isAlive()).as("the child started; its log:%n%s", Files.readString(log)).isTrue();
-            Thread.sleep(100);
+        try {
+            await().atMost(START_WAIT).pollInterval(Duration.ofMillis(100))
+                    .failFast("the child ended before it started", () -> !p.isAlive())
+                    .until(() -> PORT.matcher(Files.readString(log)).find());
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "; its log:\n" + Files.readString(log), e);
         }
-        throw new AssertionError("the child did not start within " + START_WAIT + "; its log:\n" + Files.readString(log));
+        Matcher m = PORT.matcher(Files.readString(log));
+        assertThat(m.find()).isTrue();
+        return new Child(p, Integer.parseInt(m.group(1)), log);
     }
 
     Answer send(Child child, String method, String path, String body, boolean admin) throws Exception {
@@ -160,12 +162,9 @@ class RootGiveUpTest {
     @Test
     void aRuntimeThreadThatDiesUnderStayLeavesTheJvmUpAndHealthDown() throws Exception {
         Child child = startMain("io.mailroom.process.TimerThreadDiesApp", "--mailroom.root.on-give-up=stay");
-        long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
-        while (!child.logText().contains("the timer thread died: staying up with health DOWN")) {
-            assertThat(System.nanoTime()).as("reported in time; log:%n%s", child.logText()).isLessThan(deadline);
-            assertThat(child.process().isAlive()).isTrue();
-            Thread.sleep(100);
-        }
+        await().atMost(EXIT_WAIT).pollInterval(Duration.ofMillis(100))
+                .failFast("the child ended under stay", () -> !child.process().isAlive())
+                .until(() -> child.logText().contains("the timer thread died: staying up with health DOWN"));
         Answer health = send(child, "GET", "/actuator/health", null, true);
         assertThat(health.status()).isEqualTo(503);
         JsonNode details = json.readTree(health.body()).get("components").get("mailroom").get("details");

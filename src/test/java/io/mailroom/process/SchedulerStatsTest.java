@@ -6,6 +6,7 @@ import static io.mailroom.process.ProcessTesting.eventually;
 import static io.mailroom.process.ProcessTesting.schedulers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -158,7 +159,8 @@ class SchedulerStatsTest {
             eventually().until(() -> allParked(node));
             assertThat(sum(node, SchedulerStats::parks)).as("parks after the work").isGreaterThan(parksBefore);
             List<SchedulerStats> settled = node.schedulerStats();
-            Thread.sleep(500); // a window in which an idle node must do nothing at all
+            // a window in which an idle node must do nothing at all: no turn, spin, park or unpark
+            eventually().during(Duration.ofMillis(500)).until(() -> sameActivity(settled, node.schedulerStats()));
             List<SchedulerStats> later = node.schedulerStats();
 
             for (int i = 0; i < settled.size(); i++) {
@@ -222,5 +224,17 @@ class SchedulerStatsTest {
             }));
             return both;
         }
+    }
+
+    /** Whether no scheduler turned, spun, parked or was unparked between the two snapshots. */
+    private static boolean sameActivity(List<SchedulerStats> a, List<SchedulerStats> b) {
+        for (int i = 0; i < a.size(); i++) {
+            SchedulerStats x = a.get(i);
+            SchedulerStats y = b.get(i);
+            if (x.turns() != y.turns() || x.spins() != y.spins() || x.parks() != y.parks() || x.unparks() != y.unparks()) {
+                return false;
+            }
+        }
+        return true;
     }
 }
