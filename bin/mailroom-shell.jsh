@@ -5,7 +5,7 @@ import io.mailroom.examples.*;
 import io.mailroom.examples.Counter.*;
 import io.mailroom.examples.Chat.*;
 import java.time.Duration;
-var node = Node.start();
+var node = Node.start(NodeConfig.defaults().withPidStyle(PidStyle.ELIXIR));
 /** iex> flush(): what this shell's own mailbox received (replies sent to `me`). */
 var inbox = new java.util.concurrent.LinkedBlockingQueue<Object>();
 Pid<Object> me = node.spawn(Behaviors.<Object>receive(m -> { inbox.add(m); return Behaviors.same(); }));

@@ -44,8 +44,7 @@ public final class IdleCost {
     private static void cpu(int n, int tickSeconds) throws Exception {
         NodeConfig defaults = NodeConfig.defaults();
         int spin = Integer.getInteger("idle.spinMicros", defaults.spinMicros());
-        NodeConfig config = new NodeConfig(2, defaults.messageBudget(), spin, defaults.timerTick(),
-                defaults.crashReportsPerSecond(), PREFIX);
+        NodeConfig config = defaults.withSchedulers(2).withSpinMicros(spin).withThreadPrefix(PREFIX);
         try (Node node = Node.start(config)) {
             CountDownLatch started = new CountDownLatch(n);
             Duration tick = Duration.ofSeconds(tickSeconds);

@@ -69,7 +69,7 @@ final class CallReply<R> extends CompletableFuture<R> implements Pid<R>, Receive
 
     @Override
     public String toString() {
-        return Pid.format(id);
+        return node.formatPid(id);
     }
 
     /** The timer's message to a call that waited too long. */

@@ -870,6 +870,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
 
     @Override
     public String toString() {
-        return Pid.format(id);
+        return node.formatPid(id);
     }
 }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Node.class);
-    private static final Pattern PID = Pattern.compile("<0\\.(\\d{1,18})\\.0>");
+    private static final Pattern PID = Pattern.compile("(?:#PID)?<0\\.(\\d{1,18})\\.0>");
     private static final String[] EXIT_LABELS = {"normal", "shutdown", "crash", "killed", "noproc", "other"};
 
     final Scheduler scheduler;
@@ -253,7 +253,12 @@ public final class Node implements AutoCloseable {
 
     // ---------------------------------------------------------------- introspection
 
-    /** The live process with this pid string ({@code <0.N.0>}), if any. */
+    /** How this node prints the pid with serial {@code id} ({@link NodeConfig#pidStyle()}). */
+    String formatPid(long id) {
+        return config.pidStyle().format(id);
+    }
+
+    /** The live process with this pid string ({@code <0.N.0>}, or IEx's {@code #PID<0.N.0>}), if any. */
     public Optional<Pid<?>> pid(String text) {
         Matcher m = PID.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {

@@ -1,6 +1,7 @@
 package io.mailroom.process;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How a {@link Node} runs.
@@ -12,9 +13,10 @@ import java.time.Duration;
  * @param timerTick              timer resolution (default 1 ms)
  * @param crashReportsPerSecond  crash reports logged per second at most (default 10)
  * @param threadPrefix           scheduler thread names (default {@code mailroom-scheduler})
+ * @param pidStyle               how pids print (default Erlang's {@code <0.7.0>})
  */
 public record NodeConfig(int schedulers, int messageBudget, int spinMicros, Duration timerTick,
-                         int crashReportsPerSecond, String threadPrefix) {
+                         int crashReportsPerSecond, String threadPrefix, PidStyle pidStyle) {
 
     public NodeConfig {
         if (schedulers < 1) {
@@ -29,26 +31,40 @@ public record NodeConfig(int schedulers, int messageBudget, int spinMicros, Dura
         if (timerTick.isNegative() || timerTick.isZero()) {
             throw new IllegalArgumentException("timerTick must be positive, was " + timerTick);
         }
+        Objects.requireNonNull(threadPrefix, "threadPrefix");
+        Objects.requireNonNull(pidStyle, "pidStyle");
     }
 
     public static NodeConfig defaults() {
         return new NodeConfig(Runtime.getRuntime().availableProcessors(), 100, 50, Duration.ofMillis(1), 10,
-                "mailroom-scheduler");
+                "mailroom-scheduler", PidStyle.ERLANG);
     }
 
     public NodeConfig withSchedulers(int n) {
-        return new NodeConfig(n, messageBudget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix);
+        return new NodeConfig(n, messageBudget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix, pidStyle);
     }
 
     public NodeConfig withMessageBudget(int budget) {
-        return new NodeConfig(schedulers, budget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix);
+        return new NodeConfig(schedulers, budget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix, pidStyle);
     }
 
     public NodeConfig withSpinMicros(int micros) {
-        return new NodeConfig(schedulers, messageBudget, micros, timerTick, crashReportsPerSecond, threadPrefix);
+        return new NodeConfig(schedulers, messageBudget, micros, timerTick, crashReportsPerSecond, threadPrefix, pidStyle);
     }
 
     public NodeConfig withCrashReportsPerSecond(int perSecond) {
-        return new NodeConfig(schedulers, messageBudget, spinMicros, timerTick, perSecond, threadPrefix);
+        return new NodeConfig(schedulers, messageBudget, spinMicros, timerTick, perSecond, threadPrefix, pidStyle);
+    }
+
+    /** Scheduler threads named {@code prefix-0}, {@code prefix-1}…, the timer thread {@code prefix-timers}. */
+    public NodeConfig withThreadPrefix(String prefix) {
+        return new NodeConfig(schedulers, messageBudget, spinMicros, timerTick, crashReportsPerSecond, prefix,
+                pidStyle);
+    }
+
+    /** Pids printed as {@code style} shows them; {@link PidStyle#ELIXIR} is IEx's {@code #PID<0.7.0>}. */
+    public NodeConfig withPidStyle(PidStyle style) {
+        return new NodeConfig(schedulers, messageBudget, spinMicros, timerTick, crashReportsPerSecond, threadPrefix,
+                style);
     }
 }

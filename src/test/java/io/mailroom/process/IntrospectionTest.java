@@ -32,6 +32,20 @@ class IntrospectionTest {
     // ---------------------------------------------------------------- forEachProcess
 
     @Test
+    void pids_print_as_erlang_by_default_and_as_iex_when_asked_and_parse_back_in_both_forms() {
+        Pid<Object> plain = node.spawn(Behaviors.receive(m -> Behaviors.same()));
+        assertThat(plain.toString()).isEqualTo("<0." + plain.id() + ".0>");
+        try (Node iex = Node.start(schedulers(1).withPidStyle(PidStyle.ELIXIR))) {
+            Pid<Object> pid = iex.spawn(Behaviors.receive(m -> Behaviors.same()));
+            assertThat(pid.toString()).isEqualTo("#PID<0." + pid.id() + ".0>");
+            assertThat(iex.pid(pid.toString())).contains(pid);
+            assertThat(iex.pid("<0." + pid.id() + ".0>")).contains(pid);
+            assertThat(iex.pid("#PID<0." + pid.id() + ">")).isEmpty();
+            assertThat(iex.info(pid).orElseThrow().pid()).isEqualTo(pid.toString());
+        }
+    }
+
+    @Test
     void for_each_process_visits_every_live_process_once_with_its_type() {
         Set<Pid<?>> spawned = new HashSet<>();
         for (int i = 0; i < 5; i++) {

@@ -70,7 +70,6 @@ final class ProcessTesting {
 
     /** {@code config} with its threads named {@code prefix-0}, {@code prefix-1}…, {@code prefix-timers}. */
     static NodeConfig threadsNamed(NodeConfig config, String prefix) {
-        return new NodeConfig(config.schedulers(), config.messageBudget(), config.spinMicros(), config.timerTick(),
-                config.crashReportsPerSecond(), prefix);
+        return config.withThreadPrefix(prefix);
     }
 }

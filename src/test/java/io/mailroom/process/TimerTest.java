@@ -117,7 +117,8 @@ class TimerTest {
     @Test
     void a_timer_further_out_than_one_turn_of_the_wheel_fires_and_not_early() {
         // a 100 µs tick makes one turn of the 1024-slot wheel about 102 ms
-        NodeConfig fineTicks = new NodeConfig(2, 100, 50, Duration.ofNanos(100_000), 10, "mailroom-scheduler");
+        NodeConfig fineTicks = new NodeConfig(2, 100, 50, Duration.ofNanos(100_000), 10, "mailroom-scheduler",
+                PidStyle.ERLANG);
         try (Node fine = Node.start(fineTicks)) {
             Probe probe = Probe.spawn(fine);
             long start = System.nanoTime();
