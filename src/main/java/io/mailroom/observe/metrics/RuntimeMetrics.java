@@ -55,10 +55,6 @@ public final class RuntimeMetrics implements MeterBinder {
         this.census.onScan(snapshot -> snapshot.byType().keySet().forEach(this::registerType));
     }
 
-    public ProcessCensus census() {
-        return census;
-    }
-
     @Override
     public void bindTo(MeterRegistry registry) {
         registries.add(registry);
