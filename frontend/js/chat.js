@@ -66,12 +66,21 @@ client.addEventListener('welcome', (event) => {
   ui.me.hidden = false;
   setText(ui.me, `You are ${event.detail.user}`);
   if (client.rooms.size === 0) {
-    const wanted = decodeURIComponent(location.hash.slice(1));
+    const wanted = roomInAddress();
     openRoom(ROOM_RULE.test(wanted) ? wanted : 'lobby');
   }
   refreshDirectory();
   if (!ui.text.disabled) ui.text.focus();
 });
+
+/** The #room of the address; a malformed escape such as `#%` is no room, not a URIError. */
+function roomInAddress() {
+  try {
+    return decodeURIComponent(location.hash.slice(1));
+  } catch {
+    return '';
+  }
+}
 
 // ---------- connection status ----------
 

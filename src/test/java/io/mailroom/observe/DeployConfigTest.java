@@ -87,6 +87,16 @@ class DeployConfigTest extends ObserveTestSupport {
         assertThat(home).isEqualTo(mounts("grafana").get(DASHBOARD.getParent()) + "/" + DASHBOARD.getFileName());
     }
 
+    /** Grafana is reachable by anyone who reaches port 3000: it must not have an admin with a known password. */
+    @Test
+    void grafanaIsViewerOnlyWithNoAdminAccountToGuess() throws IOException {
+        Map<String, Object> env = at(services(), "grafana", "environment");
+        assertThat(env).containsEntry("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
+                .containsEntry("GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION", "true")
+                .containsEntry("GF_AUTH_DISABLE_LOGIN_FORM", "true")
+                .doesNotContainKeys("GF_SECURITY_ADMIN_PASSWORD", "GF_SECURITY_ADMIN_USER");
+    }
+
     /** A root that gives up ends the JVM with 70 (protocol.md §3): whatever runs the container must start it again. */
     @Test
     void theAppIsRestartedWhenItExitsAndTheImageChecksHealth() throws IOException {

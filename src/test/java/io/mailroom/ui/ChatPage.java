@@ -9,7 +9,7 @@ final class ChatPage {
     final Browser browser;
     final String user;
 
-    private ChatPage(Browser browser, String user) {
+    ChatPage(Browser browser, String user) {
         this.browser = browser;
         this.user = user;
     }

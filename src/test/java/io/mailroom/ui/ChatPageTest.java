@@ -125,6 +125,21 @@ class ChatPageTest extends UiTest {
         }
     }
 
+    /** decodeURIComponent throws on a bad escape; the page must still open, in the lobby. */
+    @Test
+    void anAddressWithABrokenEscapeOpensTheLobby() {
+        for (String hash : List.of("%", "%E0%A4%A")) {
+            first.get("about:blank");
+            first.get(url("/#" + hash));
+            String eve = unique("Eve");
+            first.find("#name").sendKeys(eve, Keys.ENTER);
+            ChatPage page = new ChatPage(first, eve);
+            page.waitOnline();
+            page.waitJoined("lobby");
+            assertThat(first.text("#room-title")).as("after #%s", hash).isEqualTo("#lobby");
+        }
+    }
+
     @Test
     void aTakenNameATooLongMessageAndRateLimitingAreShownInline() {
         String room = unique("limits");
