@@ -82,6 +82,8 @@ final class Browser implements AutoCloseable {
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--window-size=1280,860", "--lang=en-US",
                 "--user-data-dir=" + profile);
+        // the console, where Chromium reports what the Content-Security-Policy refused
+        options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort()
@@ -128,6 +130,13 @@ final class Browser implements AutoCloseable {
     @SuppressWarnings("unchecked")
     <T> T js(String script, Object... args) {
         return (T) ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** The console lines logged since the last call (Chromium's log is read once). */
+    List<String> consoleLines() {
+        return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+                .map(e -> e.getLevel() + " " + e.getMessage())
+                .toList();
     }
 
     /** Saves the page as {@code <build dir>/screenshots/name} and returns where. */
