@@ -153,6 +153,7 @@ public final class Session {
         final Map<String, Link> rooms = new HashMap<>();
         final Map<MonitorRef, Link> byMonitor = new HashMap<>();
         final TokenBucket bucket;
+        final TokenBucket joinBucket;
         int wanted;
         MonitorRef nameHolder;
         boolean ending;
@@ -165,8 +166,10 @@ public final class Session {
             this.frames = chat.frames();
             this.ctx = ctx;
             this.self = ctx.self();
-            this.bucket = new TokenBucket(chat.settings().rate().capacity(), chat.settings().rate().refillPerSecond(),
-                    System.nanoTime());
+            long now = System.nanoTime();
+            this.bucket = new TokenBucket(chat.settings().rate().capacity(), chat.settings().rate().refillPerSecond(), now);
+            this.joinBucket = new TokenBucket(chat.settings().joinRate().capacity(),
+                    chat.settings().joinRate().refillPerSecond(), now);
         }
 
         /** Takes the name {@code session:<user>}; if the replaced session still holds it, when that one ends. */
@@ -311,12 +314,17 @@ public final class Session {
                 }
                 case ClientFrame.Join(var room, var since, var ref) -> {
                     Link l = rooms.get(room);
-                    if (l == null || !l.wanted) {
-                        if (wanted >= chat.settings().maxRoomsPerSession()) {
-                            error("too_many_rooms", "at most " + chat.settings().maxRoomsPerSession()
-                                    + " rooms per session", ref);
-                            return;
-                        }
+                    boolean joining = l == null || !l.wanted;
+                    if (joining && wanted >= chat.settings().maxRoomsPerSession()) {
+                        error("too_many_rooms", "at most " + chat.settings().maxRoomsPerSession()
+                                + " rooms per session", ref);
+                        return;
+                    }
+                    if (!joinBucket.take(System.nanoTime())) {
+                        error("rate_limited", "too many joins and leaves: slow down", ref);
+                        return;
+                    }
+                    if (joining) {
                         if (l == null) {
                             l = new Link(room);
                             rooms.put(room, l);
@@ -330,6 +338,10 @@ public final class Session {
                     Link l = rooms.get(room);
                     if (l == null || !l.wanted) {
                         error("not_joined", "not a member of " + room, ref);
+                        return;
+                    }
+                    if (!joinBucket.take(System.nanoTime())) {
+                        error("rate_limited", "too many joins and leaves: slow down", ref);
                         return;
                     }
                     l.wanted = false;

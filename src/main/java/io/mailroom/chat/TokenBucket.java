@@ -14,12 +14,6 @@ final class TokenBucket {
         this.last = now;
     }
 
-    /** Whether a token is there; refills first. Does not take it. */
-    boolean available(long now) {
-        refill(now);
-        return tokens >= 1;
-    }
-
     /** Takes a token if there is one. */
     boolean take(long now) {
         refill(now);

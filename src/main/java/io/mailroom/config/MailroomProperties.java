@@ -110,6 +110,9 @@ public record MailroomProperties(
      * @param maxFrameBytes       the largest inbound frame, in UTF-8 bytes ({@code frame_too_large} beyond)
      * @param maxTextLength       the longest {@code text}, in code points ({@code invalid_text} beyond)
      * @param rate                the per-session token bucket for {@code send} frames
+     * @param joinRate            the per-session token bucket for {@code join} and {@code leave} frames,
+     *                            separate from {@code rate}; its default burst (200) is twice the room
+     *                            limit, so a client that reconnects can rejoin all its rooms at once
      * @param outboundQueue       UTF-8 bytes waiting for a socket beyond which it is closed as a slow consumer
      * @param socketSendBuffer    the kernel send buffer of each accepted socket (SO_SNDBUF), fixed so that
      *                            what a slow client leaves unread piles up in the outbound queue, where it
@@ -133,6 +136,7 @@ public record MailroomProperties(
             @DefaultValue("16384") int maxFrameBytes,
             @DefaultValue("4000") int maxTextLength,
             @DefaultValue Rate rate,
+            @DefaultValue JoinRate joinRate,
             @DefaultValue("1MB") DataSize outboundQueue,
             @DefaultValue("64KB") DataSize socketSendBuffer,
             @DefaultValue("60s") Duration roomIdleTimeout,
@@ -146,5 +150,10 @@ public record MailroomProperties(
         public record Rate(
                 @DefaultValue("100") int capacity,
                 @DefaultValue("50") double refillPerSecond) {}
+
+        /** The bucket for {@code join} and {@code leave} frames: {@code capacity} tokens, refilled at {@code refillPerSecond}. */
+        public record JoinRate(
+                @DefaultValue("200") int capacity,
+                @DefaultValue("10") double refillPerSecond) {}
     }
 }

@@ -23,7 +23,9 @@ import tools.jackson.databind.JsonNode;
         "mailroom.chat.max-sessions=3",
         "mailroom.chat.history-size=5",
         "mailroom.chat.room-idle-timeout=300ms",
-        "mailroom.chat.ping-interval=300ms"})
+        "mailroom.chat.ping-interval=300ms",
+        "mailroom.chat.join-rate.capacity=8",
+        "mailroom.chat.join-rate.refill-per-second=2"})
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChatLimitsTest {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -43,6 +45,53 @@ class ChatLimitsTest {
 
     private void noSessions() {
         await().atMost(ChatClient.WAIT).until(() -> directory.count() == 0);
+    }
+
+    /**
+     * join and leave have their own bucket (8 here, refilled at 2/s): a join flood is answered
+     * rate_limited past it, with the frame's ref, and a refused join joins nothing; leaves draw on the
+     * same bucket; send has its own.
+     */
+    @Test
+    void joinsAndLeavesPastTheirBucketAreRateLimited() {
+        String room = id("churn");
+        try (ChatClient c = ChatClient.welcomed(port, id("Churn"))) {
+            for (int i = 0; i < 20; i++) {
+                c.send(Map.of("type", "join", "room", room + "-" + i, "ref", "r" + i));
+            }
+            List<String> joined = new ArrayList<>();
+            List<String> limitedRefs = new ArrayList<>();
+            for (int answered = 0; answered < 20; answered++) {
+                JsonNode n = c.skipTo(f -> f.get("type").asString().matches("joined|error"));
+                if (n.get("type").asString().equals("joined")) {
+                    joined.add(n.get("room").asString());
+                } else {
+                    assertThat(n.get("code").asString()).isEqualTo("rate_limited");
+                    limitedRefs.add(n.get("ref").asString());
+                }
+            }
+            // 8 at once, plus what 2/s refilled while the burst was handled
+            assertThat(joined).hasSizeBetween(8, 11);
+            assertThat(limitedRefs).hasSize(20 - joined.size()).allMatch(ref -> ref.matches("r\\d+"));
+            for (String ref : limitedRefs) {
+                c.say(room + "-" + ref.substring(1), "in?", "x" + ref).expectError("not_joined");
+            }
+            // the bucket is empty: leaves are refused too, and leave their rooms joined
+            for (String r : joined.subList(0, 4)) {
+                c.send(Map.of("type", "leave", "room", r, "ref", "l-" + r));
+            }
+            int leavesLimited = 0;
+            for (int answered = 0; answered < 4; answered++) {
+                JsonNode n = c.skipTo(f -> f.get("type").asString().matches("left|error"));
+                if (n.get("type").asString().equals("error")) {
+                    assertThat(n.get("code").asString()).isEqualTo("rate_limited");
+                    leavesLimited++;
+                }
+            }
+            assertThat(leavesLimited).isGreaterThanOrEqualTo(2);
+            // send has its own bucket, untouched by the churn
+            c.say(joined.get(joined.size() - 1), "still talking", "s1").expect("ack");
+        }
     }
 
     @Test
