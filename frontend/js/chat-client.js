@@ -342,7 +342,8 @@ export class ChatClient extends EventTarget {
     }
     this.emit('room', { room: room.name, change: 'joined' });
     this.emit('rooms');
-    if (rejoin && history.length >= PAGE) this.catchUp(room, room.lastSeq);
+    // more (v1.1): the catch-up stopped at 1,000 messages or 1 MiB; page on with REST
+    if (rejoin && (frame.more || history.length >= PAGE)) this.catchUp(room, room.lastSeq);
     if (rejoin && history.length === 0 && previous > 0) this.checkForReset(room);
   }
 

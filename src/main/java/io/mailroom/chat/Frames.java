@@ -216,6 +216,12 @@ public final class Frames {
 
     /** {@code joined}: members sorted by the caller; history entries are complete message frames. */
     public OutFrame joined(String room, List<String> members, List<OutFrame> history, boolean truncated) {
+        return joined(room, members, history, truncated, false);
+    }
+
+    /** {@code joined} with {@code "more":true} when stored messages after {@code history} were left out. */
+    public OutFrame joined(String room, List<String> members, List<OutFrame> history, boolean truncated,
+                           boolean more) {
         return OutFrame.of(write(g -> {
             g.writeStringProperty("type", "joined");
             g.writeStringProperty("room", room);
@@ -233,6 +239,9 @@ public final class Frames {
             g.writeEndArray();
             if (truncated) {
                 g.writeBooleanProperty("truncated", true);
+            }
+            if (more) {
+                g.writeBooleanProperty("more", true);
             }
         }));
     }

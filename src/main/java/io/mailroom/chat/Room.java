@@ -184,8 +184,9 @@ public final class Room {
             if (since == null) {
                 return frames.joined(room, members, log.last(chat.settings().joinHistory()), false);
             }
-            RoomLog.Slice slice = log.since(since, chat.settings().catchUpLimit());
-            return frames.joined(room, members, slice.frames(), slice.truncated());
+            RoomLog.Slice slice = log.since(since, chat.settings().catchUpLimit(),
+                    chat.settings().catchUpBytes().toBytes());
+            return frames.joined(room, members, slice.frames(), slice.truncated(), slice.more());
         }
 
         // ---- the roster

@@ -18,8 +18,11 @@ public final class RoomLog {
     /** One member: its session process, its name as shown, and its claim's serial ({@link SessionDirectory.Claim#serial()}). */
     public record Member(Pid<Session.Msg> session, String user, long claim) {}
 
-    /** Stored messages from a seq on, and whether some that were asked for are no longer stored. */
-    public record Slice(List<OutFrame> frames, long firstSeq, boolean truncated) {}
+    /**
+     * Stored messages from a seq on; whether some that were asked for are no longer stored
+     * ({@code truncated}); and whether stored ones after these were left out by the limits ({@code more}).
+     */
+    public record Slice(List<OutFrame> frames, long firstSeq, boolean truncated, boolean more) {}
 
     private static final Member[] NO_MEMBERS = {};
 
@@ -63,24 +66,38 @@ public final class RoomLog {
         }
     }
 
+    /** {@link #since(long, int, long)} with no bound on bytes. */
+    public Slice since(long since, int limit) {
+        return since(since, limit, Long.MAX_VALUE);
+    }
+
     /**
-     * Stored messages with {@code seq > since}, oldest first, at most {@code limit}; truncated when
-     * some messages after {@code since} are no longer stored.
+     * Stored messages with {@code seq > since}, oldest first, at most {@code limit} of them and at
+     * most {@code maxBytes} of frames (but always the first, so a client paging on never sticks);
+     * truncated when some messages after {@code since} are no longer stored, more when stored
+     * ones were left out.
      */
-    public synchronized Slice since(long since, int limit) {
+    public synchronized Slice since(long since, int limit, long maxBytes) {
         since = Math.max(0, since); // seqs start at 1
         if (since >= lastSeq) {
             // nothing after it; and since + 1 would overflow at Long.MAX_VALUE into the oldest message
-            return new Slice(List.of(), lastSeq + 1, false);
+            return new Slice(List.of(), lastSeq + 1, false, false);
         }
         long first = lastSeq - stored + 1;
         boolean truncated = lastSeq - stored > since;
         long from = Math.max(first, since + 1);
         List<OutFrame> out = new ArrayList<>((int) Math.max(0, Math.min(limit, lastSeq - from + 1)));
-        for (long seq = from; seq <= lastSeq && out.size() < limit; seq++) {
-            out.add(ring[(int) ((seq - 1) % ring.length)]);
+        long bytes = 0;
+        long seq = from;
+        for (; seq <= lastSeq && out.size() < limit; seq++) {
+            OutFrame frame = ring[(int) ((seq - 1) % ring.length)];
+            bytes += frame.bytes();
+            if (bytes > maxBytes && !out.isEmpty()) {
+                break;
+            }
+            out.add(frame);
         }
-        return new Slice(out, from, truncated);
+        return new Slice(out, from, truncated, seq <= lastSeq);
     }
 
     /** The last {@code limit} stored messages, oldest first. */

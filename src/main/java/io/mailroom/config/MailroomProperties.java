@@ -105,6 +105,8 @@ public record MailroomProperties(
      * @param historySize         messages each room stores, at least (the contract's 1000)
      * @param joinHistory         messages in {@code joined} without {@code since}
      * @param catchUpLimit        messages in {@code joined} with {@code since}, at most
+     * @param catchUpBytes        bytes of history frames in {@code joined} with {@code since}, at most (v1.1);
+     *                            past either bound {@code joined} says {@code "more":true}
      * @param maxSessions         live sessions at once; one more is refused with {@code server_full}
      * @param maxRoomsPerSession  rooms one session may be in ({@code too_many_rooms} beyond)
      * @param maxFrameBytes       the largest inbound frame, in UTF-8 bytes ({@code frame_too_large} beyond)
@@ -131,6 +133,7 @@ public record MailroomProperties(
             @DefaultValue("1000") int historySize,
             @DefaultValue("50") int joinHistory,
             @DefaultValue("1000") int catchUpLimit,
+            @DefaultValue("1MB") DataSize catchUpBytes,
             @DefaultValue("10000") int maxSessions,
             @DefaultValue("100") int maxRoomsPerSession,
             @DefaultValue("16384") int maxFrameBytes,

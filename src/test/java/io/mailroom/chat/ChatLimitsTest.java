@@ -25,6 +25,7 @@ import tools.jackson.databind.JsonNode;
         "mailroom.chat.room-idle-timeout=300ms",
         "mailroom.chat.ping-interval=300ms",
         "mailroom.chat.join-rate.capacity=8",
+        "mailroom.chat.catch-up-bytes=2KB",
         "mailroom.chat.join-rate.refill-per-second=2"})
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChatLimitsTest {
@@ -146,8 +147,42 @@ class ChatLimitsTest {
             JsonNode whole = a.send(Map.of("type", "join", "room", room, "since", 3)).expect("joined");
             assertThat(seqs(whole.get("history"))).containsExactly(4L, 5L, 6L, 7L, 8L);
             assertThat(whole.has("truncated")).isFalse();
+            assertThat(whole.has("more")).isFalse();
             JsonNode rest = Rest.get(port, "/api/rooms/" + room + "/messages?since=0").body();
             assertThat(seqs(rest)).containsExactly(4L, 5L, 6L, 7L, 8L);
+        }
+    }
+
+    /**
+     * A catch-up carries at most catch-up-bytes of history (2 KiB here), then "more":true; joining
+     * again from the last seq seen pages through the rest without a gap.
+     */
+    @Test
+    void aCatchUpPastItsByteBoundSaysMoreAndPagingOnGetsTheRestWithoutAGap() {
+        String room = id("paged-");
+        try (ChatClient a = ChatClient.welcomed(port, id("Pager"))) {
+            a.joined(room);
+            for (int i = 1; i <= 5; i++) {
+                a.say(room, i + "x".repeat(700), null);
+            }
+            a.skipTo(n -> n.get("type").asString().equals("ack") && n.get("seq").asLong() == 5);
+            List<Long> got = new ArrayList<>();
+            List<Boolean> more = new ArrayList<>();
+            long since = 0;
+            do {
+                JsonNode joined = a.send(Map.of("type", "join", "room", room, "since", since)).expect("joined");
+                List<Long> page = seqs(joined.get("history"));
+                long bytes = 0;
+                for (JsonNode h : joined.get("history")) {
+                    bytes += h.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                }
+                assertThat(bytes).isLessThanOrEqualTo(2048);
+                got.addAll(page);
+                more.add(joined.path("more").asBoolean(false));
+                since = page.isEmpty() ? since : page.get(page.size() - 1);
+            } while (more.get(more.size() - 1) && more.size() < 10);
+            assertThat(got).containsExactly(1L, 2L, 3L, 4L, 5L);
+            assertThat(more).containsExactly(true, true, false);
         }
     }
 

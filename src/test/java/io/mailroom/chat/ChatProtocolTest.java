@@ -337,7 +337,7 @@ class ChatProtocolTest {
     }
 
     @Test
-    void aCatchUpLargerThanTheOutboundBoundIsDeliveredToAClientThatKeepsUp() {
+    void aCatchUpLargerThanTheOutboundBoundComesInPagesOfAtMostOneMebibyte() {
         String room = room("bulky");
         String big = "😀".repeat(4000); // 16000 bytes of UTF-8
         try (ChatClient a = ChatClient.welcomed(port, user("Bulk"))) {
@@ -348,8 +348,19 @@ class ChatProtocolTest {
             a.skipTo(n -> n.get("type").asString().equals("ack") && n.get("seq").asLong() == 100);
         }
         try (ChatClient b = ChatClient.welcomed(port, user("Catcher"))) {
+            // 1.6 MB of history: the first joined carries at most 1 MiB of it (v1.1), then "more":true
             JsonNode joined = b.send(Map.of("type", "join", "room", room, "since", 0)).expect("joined");
-            assertThat(joined.get("history")).hasSize(100); // 1.6 MB in one frame, over the 1 MiB bound
+            long bytes = 0;
+            for (JsonNode h : joined.get("history")) {
+                bytes += h.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            }
+            int first = joined.get("history").size();
+            assertThat(bytes).isLessThanOrEqualTo(1 << 20).isGreaterThan((1 << 20) - 17_000);
+            assertThat(joined.get("more").asBoolean()).isTrue();
+            JsonNode rest = b.send(Map.of("type", "join", "room", room, "since", first)).expect("joined");
+            assertThat(rest.get("history").get(0).get("seq").asLong()).isEqualTo(first + 1);
+            assertThat(rest.get("history")).hasSize(100 - first);
+            assertThat(rest.has("more")).isFalse();
             assertThat(b.isClosed()).isFalse();
         }
     }
