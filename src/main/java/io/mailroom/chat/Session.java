@@ -320,8 +320,7 @@ public final class Session {
                                 + " rooms per session", ref);
                         return;
                     }
-                    if (!joinBucket.take(System.nanoTime())) {
-                        error("rate_limited", "too many joins and leaves: slow down", ref);
+                    if (overJoinRate(ref)) {
                         return;
                     }
                     if (joining) {
@@ -340,8 +339,7 @@ public final class Session {
                         error("not_joined", "not a member of " + room, ref);
                         return;
                     }
-                    if (!joinBucket.take(System.nanoTime())) {
-                        error("rate_limited", "too many joins and leaves: slow down", ref);
+                    if (overJoinRate(ref)) {
                         return;
                     }
                     l.wanted = false;
@@ -366,6 +364,15 @@ public final class Session {
                     request(l, new Room.Post(self, text, ref));
                 }
             }
+        }
+
+        /** Takes a token for a join or leave; without one, answers rate_limited. */
+        private boolean overJoinRate(String ref) {
+            if (joinBucket.take(System.nanoTime())) {
+                return false;
+            }
+            error("rate_limited", "too many joins and leaves: slow down", ref);
+            return true;
         }
 
         // ---- talking to rooms

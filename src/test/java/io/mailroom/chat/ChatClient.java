@@ -248,6 +248,15 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
         }
     }
 
+    /** The UTF-8 bytes of the history frames in a {@code joined} frame, as the server counts them. */
+    static long historyBytes(JsonNode joined) {
+        long bytes = 0;
+        for (JsonNode h : joined.get("history")) {
+            bytes += h.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+        return bytes;
+    }
+
     static String text(JsonNode node, String field) {
         JsonNode f = node.get(field);
         return f == null ? null : f.asString();

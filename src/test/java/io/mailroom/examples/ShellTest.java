@@ -1,10 +1,14 @@
 package io.mailroom.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,10 +29,7 @@ class ShellTest {
             receive()
             var server = ChatServer.start(node)
             var ada = ChatClient.start(node, server, "Ada")
-            Thread.sleep(300)
             ChatClient.sendMessage(ada, "Hello, from Ada")
-            Thread.sleep(500)
-            /exit
             """;
 
     @Test
@@ -38,11 +39,27 @@ class ShellTest {
                 .redirectErrorStream(true);
         shell.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process p = shell.start();
+        StringBuffer printed = new StringBuffer();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (var from = new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
+                char[] chunk = new char[4096];
+                for (int n; (n = from.read(chunk)) >= 0; ) {
+                    printed.append(chunk, 0, n);
+                }
+            } catch (IOException e) {
+                printed.append("[reading the shell failed: ").append(e).append(']');
+            }
+        });
         try (var in = p.getOutputStream()) {
             in.write(SESSION.getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            // as a reader would: /exit once the chat's last line has been printed, not after a guessed pause
+            await().atMost(Duration.ofSeconds(120)).until(() -> printed.indexOf("[Ada] Hello, from Ada") >= 0);
+            in.write("/exit\n".getBytes(StandardCharsets.UTF_8));
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the shell finished").isTrue();
+        reader.join(Duration.ofSeconds(10));
+        String out = printed.toString();
         assertThat(out)
                 .contains("Mailroom shell: node started")
                 .containsPattern("counter ==> #PID<0\\.\\d+\\.0>")

@@ -24,6 +24,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -134,7 +135,7 @@ final class Browser implements AutoCloseable {
 
     /** The console lines logged since the last call (Chromium's log is read once). */
     List<String> consoleLines() {
-        return driver.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+        return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .map(e -> e.getLevel() + " " + e.getMessage())
                 .toList();
     }
