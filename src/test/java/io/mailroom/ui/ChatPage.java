@@ -100,7 +100,11 @@ final class ChatPage {
     void blockSockets() {
         browser.js("""
                 window.__RealWebSocket = window.__RealWebSocket || window.WebSocket;
-                window.WebSocket = function () { return new window.__RealWebSocket('ws://127.0.0.1:1/'); };
+                // a same-origin address with no socket behind it (404): refused as an unreachable server
+                // is, where the Content-Security-Policy lets the page try (a foreign one it blocks outright)
+                window.WebSocket = function () {
+                  return new window.__RealWebSocket(location.origin.replace(/^http/, 'ws') + '/ws/unreachable');
+                };
                 """);
     }
 
