@@ -71,6 +71,17 @@ class PrometheusMetricsTest extends ObserveTestSupport {
     }
 
     @Test
+    void everySupervisorDecisionHasACounterForEachSupervisorOfTheTree() {
+        PrometheusText scraped = scrape();
+        for (String name : List.of("mailroom_supervisor_start_failures_total",
+                "mailroom_supervisor_shutdown_errors_total", "mailroom_supervisor_intensity_exceeded_total")) {
+            assertThat(scraped.types()).as("# TYPE %s", name).containsEntry(name, "counter");
+            assertThat(scraped.samples(name)).as(name).extracting(s -> s.labels().get("supervisor"))
+                    .contains(ServiceTree.ROOT, ServiceTree.ROOMS, ServiceTree.SESSIONS, ServiceTree.COUNTERS);
+        }
+    }
+
+    @Test
     void everySchedulerCountsItsParksUnparksStealsAndSpins() {
         PrometheusText scraped = scrape();
         List<String> schedulers = new ArrayList<>();
