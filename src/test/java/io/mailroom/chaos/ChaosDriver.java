@@ -52,7 +52,8 @@ public final class ChaosDriver {
         final int port;
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         final DeliveryChecker checker = new DeliveryChecker();
-        final LatencyHistogram deliveryLatency = new LatencyHistogram();
+        /** Live delivery latency; the soak swaps it for a fresh one every sample window. */
+        volatile LatencyHistogram deliveryLatency = new LatencyHistogram();
         final LatencyHistogram ackLatency = new LatencyHistogram();
         final ScheduledExecutorService timers = Executors.newScheduledThreadPool(2, r -> daemon(r, "chaos-timer"));
         final ExecutorService rest = Executors.newFixedThreadPool(4, r -> daemon(r, "chaos-rest"));
@@ -64,6 +65,13 @@ public final class ChaosDriver {
 
         Shared(int port) {
             this.port = port;
+        }
+
+        /** The window's latencies so far, and a fresh histogram for the next window. */
+        LatencyHistogram swapDeliveryLatency() {
+            LatencyHistogram window = deliveryLatency;
+            deliveryLatency = new LatencyHistogram();
+            return window;
         }
 
         void error(String code) {

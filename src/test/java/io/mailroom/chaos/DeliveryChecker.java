@@ -39,6 +39,7 @@ final class DeliveryChecker {
             problem("%s seq %d reached %s as %s, another member saw %s", log.room, seq, log.user,
                     value.replace('\n', ':'), first.replace('\n', ':'));
         }
+        long before = log.last();
         switch (log.receive(seq, source)) {
             case NEXT -> count(source);
             case REST_OVERLAP -> restOverlaps.increment();
@@ -50,7 +51,7 @@ final class DeliveryChecker {
                 count(source);
                 outOfOrder.increment();
                 problem("%s got seq %d of %s out of order (%s; had up to %d before)", log.user, seq, log.room,
-                        source, log.last());
+                        source, before);
             }
         }
     }
