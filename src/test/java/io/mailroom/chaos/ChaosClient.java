@@ -38,6 +38,7 @@ final class ChaosClient {
     /** One socket's life: its listener, and what was joined and is paging on it. */
     private final class Connection implements WebSocket.Listener {
         volatile WebSocket ws;
+        int id;
         private final StringBuilder partial = new StringBuilder();
         /** Sends in order: the JDK's WebSocket allows one outstanding send at a time. */
         private CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
@@ -95,6 +96,8 @@ final class ChaosClient {
     private String token;
     private long refs;
     private boolean stopped;
+    /** Connections so far, to tell them apart in a member's trail. */
+    private int generation;
 
     ChaosClient(String user, List<String> rooms, ChaosDriver.Shared shared) {
         this.user = user;
@@ -117,6 +120,7 @@ final class ChaosClient {
             return;
         }
         Connection c = new Connection();
+        c.id = ++generation;
         current = c;
         shared.connects.increment();
         shared.http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
@@ -140,6 +144,7 @@ final class ChaosClient {
                 return;
             }
             current = null;
+            logs.values().forEach(l -> l.note("lost#" + c.id));
             shared.unacked.add(pending.size());
             pending.clear();
             if (stopped) {
@@ -162,12 +167,14 @@ final class ChaosClient {
                 c.welcomed = true;
                 for (MemberLog log : logs.values()) {
                     String since = log.everJoined() ? ",\"since\":" + log.last() : "";
+                    log.note("join#" + c.id + (since.isEmpty() ? "" : "(since " + log.last() + ")"));
                     c.sendText("{\"type\":\"join\",\"room\":\"" + log.room + "\"" + since + "}");
                 }
             }
             case "joined" -> {
                 MemberLog log = logs.get(room);
                 log.joined();
+                log.note("joined#" + c.id + "(" + frame.get("history").size() + (frame.path("more").asBoolean(false) ? ",more" : "") + ")");
                 for (JsonNode h : frame.get("history")) {
                     deliver(log, h, MemberLog.Source.HISTORY);
                 }
@@ -280,6 +287,7 @@ final class ChaosClient {
                     after = seq;
                 }
                 if (done) {
+                    log.note("paged#" + c.id + "(to " + log.last() + ", " + buffer.size() + " buffered)");
                     c.paging.remove(log.room);
                     buffer.forEach(this::take);
                     return;

@@ -45,13 +45,13 @@ final class DeliveryChecker {
             case REST_OVERLAP -> restOverlaps.increment();
             case DUPLICATE -> {
                 duplicates.increment();
-                problem("%s got seq %d of %s twice (%s)", log.user, seq, log.room, source);
+                problem("%s got seq %d of %s twice (%s); its last events: %s", log.user, seq, log.room, source, log.trail());
             }
             case OUT_OF_ORDER -> {
                 count(source);
                 outOfOrder.increment();
-                problem("%s got seq %d of %s out of order (%s; had up to %d before)", log.user, seq, log.room,
-                        source, before);
+                problem("%s got seq %d of %s out of order (%s; had up to %d before); its last events: %s", log.user, seq,
+                        log.room, source, before, log.trail());
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.mailroom.chaos;
 
+import java.util.ArrayDeque;
 import java.util.BitSet;
 
 /**
@@ -32,6 +33,9 @@ final class MemberLog {
     private final BitSet viaRest = new BitSet();
     private long last;
     private boolean everJoined;
+    /** The last events of this member in this room, for the report when something goes wrong. */
+    private final ArrayDeque<String> trail = new ArrayDeque<>();
+    private static final int TRAIL = 40;
 
     MemberLog(String user, String room) {
         this.user = user;
@@ -39,6 +43,7 @@ final class MemberLog {
     }
 
     Outcome receive(long seq, Source source) {
+        note(source.name().charAt(0) + Long.toString(seq));
         int s = Math.toIntExact(seq);
         if (got.get(s)) {
             return viaRest.get(s) && source != Source.REST ? Outcome.REST_OVERLAP : Outcome.DUPLICATE;
@@ -50,6 +55,18 @@ final class MemberLog {
         boolean next = seq == last + 1;
         last = Math.max(last, seq);
         return next ? Outcome.NEXT : Outcome.OUT_OF_ORDER;
+    }
+
+    /** Adds an event to the trail (connections, joins, pagings; receipts are added by {@link #receive}). */
+    void note(String event) {
+        if (trail.size() == TRAIL) {
+            trail.removeFirst();
+        }
+        trail.addLast(event);
+    }
+
+    String trail() {
+        return String.join(" ", trail);
     }
 
     long last() {
