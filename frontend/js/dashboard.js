@@ -1,9 +1,11 @@
 // The process dashboard: figures from /actuator/prometheus (open), the process table and the
 // supervision tree from /actuator/processes and /actuator/supervisors (admin, HTTP Basic), all
 // polled every 1.5 s. The password lives in this module's memory only: a reload forgets it.
+// A click on a process row opens its page (#process=<pid>, process-page.js) in place of the overview.
 import { h, fill, setText, flash, formatNumber } from './dom.js';
 import { request, basicAuth } from './http.js';
 import { parsePrometheus, total, byLabel } from './prometheus.js';
+import { processPage, processHref, pidFromHash } from './process-page.js';
 
 const POLL_MS = 1500;
 const WINDOW_S = 5 * 60;          // the charts' time span
@@ -12,7 +14,7 @@ const TYPES = ['supervisor', 'room', 'session', 'counter'];
 const $ = (id) => document.getElementById(id);
 const ui = {
   gate: $('gate'), loginForm: $('login-form'), password: $('password'), login: $('login'), loginError: $('login-error'),
-  dashboard: $('dashboard'), status: $('status'), updated: $('updated'), pause: $('pause'), logout: $('logout'),
+  dashboard: $('dashboard'), overview: $('overview'), status: $('status'), updated: $('updated'), pause: $('pause'), logout: $('logout'),
   banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
   tree: $('tree'), rows: $('process-rows'), footer: $('processes-footer'), killLog: $('kill-log'),
   typeFilter: $('type-filter'), sortButtons: [$('sort-mailbox'), $('sort-reductions')], chartsError: $('charts-error'),
@@ -25,11 +27,33 @@ let failures = 0;
 let sort = 'mailbox';
 let previous = null;              // {t, sent, chat} from the last scrape, for rates
 let restartsByName = new Map();   // child name → {pid, restarts, supervisor} from the last tree
-const history = { t: [], processes: Object.fromEntries([...TYPES, 'other'].map((k) => [k, []])), mailbox: [], rate: [], restarts: [] };
+const history = {
+  t: [], processes: Object.fromEntries([...TYPES, 'other'].map((k) => [k, []])), mailbox: [], rate: [], restarts: [],
+  running: [], spinning: [], busiest: [],
+};
 const charts = {};
 const rowsByPid = new Map();
 const namesByPid = new Map();     // registered names seen in the process table, for tree entries without one
 const kills = [];                 // {name, pid, before, li, until, done}
+
+const page = processPage({
+  auth: () => auth,
+  unauthorized: () => signOut('The server no longer accepts this password. Sign in again.'),
+});
+
+/** The overview, or one process's page when the location says #process=<pid>. */
+function route() {
+  const pid = auth ? pidFromHash(location.hash) : null;
+  if (pid) {
+    ui.overview.hidden = true;
+    page.open(pid);
+    window.scrollTo(0, 0);
+  } else {
+    page.close();
+    ui.overview.hidden = false;
+  }
+}
+window.addEventListener('hashchange', route);
 
 // ---------- signing in ----------
 
@@ -71,11 +95,13 @@ function showDashboard() {
   ui.pause.hidden = false;
   setupCharts();
   poll();
+  route();
 }
 
 function signOut(problem) {
   auth = null;
   clearTimeout(timer);
+  page.close();
   ui.dashboard.hidden = true;
   ui.gate.hidden = false;
   ui.logout.hidden = true;
@@ -160,6 +186,7 @@ function showMetrics(m) {
   const restarts = total(m, 'mailroom_supervisor_restarts_total');
   const bySupervisor = byLabel(m, 'mailroom_supervisor_restarts_total', 'supervisor');
   const exits = byLabel(m, 'mailroom_process_exits_total', 'reason');
+  const utilization = schedulerShares(m);
 
   // a rate over less than a second (an extra refresh after a click) says little: keep the last one
   const fresh = !previous || now - previous.t >= 1 || sent < previous.sent;
@@ -195,11 +222,32 @@ function showMetrics(m) {
   history.mailbox.push(mailbox);
   history.rate.push(rate);
   history.restarts.push(restarts);
+  history.running.push(utilization?.running ?? null);
+  history.spinning.push(utilization?.spinning ?? null);
+  history.busiest.push(utilization?.busiest ?? null);
   while (history.t.length && history.t[0] < now - WINDOW_S) {
     history.t.shift();
-    for (const series of [...Object.values(history.processes), history.mailbox, history.rate, history.restarts]) series.shift();
+    for (const series of [...Object.values(history.processes), history.mailbox, history.rate, history.restarts,
+      history.running, history.spinning, history.busiest]) series.shift();
   }
   drawCharts();
+}
+
+/**
+ * mailroom_scheduler_utilization{scheduler,state}, in percent: the mean running and spinning
+ * shares over the schedulers, and the busiest scheduler's running share; null if absent.
+ */
+function schedulerShares(m) {
+  const byScheduler = new Map();
+  for (const s of m.get('mailroom_scheduler_utilization') ?? []) {
+    const entry = byScheduler.get(s.labels.scheduler) ?? {};
+    entry[s.labels.state] = Number.isFinite(s.value) ? s.value : 0;
+    byScheduler.set(s.labels.scheduler, entry);
+  }
+  if (byScheduler.size === 0) return null;
+  const all = [...byScheduler.values()];
+  const mean = (state) => (100 * all.reduce((sum, e) => sum + (e[state] ?? 0), 0)) / all.length;
+  return { running: mean('running'), spinning: mean('spinning'), busiest: 100 * Math.max(...all.map((e) => e.running ?? 0)) };
 }
 
 function tile(id, figure, detail) {
@@ -233,13 +281,13 @@ async function setupCharts() {
     { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, values: clock, space: 90 },
     { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 50 },
   ];
-  const make = (id, series) => {
+  const make = (id, series, yRange = (u, min, max) => [0, Math.max(1, max * 1.1)]) => {
     const el = $(id);
     const plot = new uPlot({
       width: Math.max(200, el.clientWidth), height: 150, axes, padding: [8, 30, 0, 0],
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+      scales: { x: { time: true }, y: { range: yRange } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: series.length === 1 ? `${s.color}22` : undefined, spanGaps: true }))],
     }, [[]].concat(series.map(() => [])), el);
     new ResizeObserver(() => {
@@ -256,6 +304,11 @@ async function setupCharts() {
   make('chart-mailbox', [{ label: 'messages', color: COLORS.room }]);
   make('chart-rate', [{ label: 'messages/s', color: COLORS.session }]);
   make('chart-restarts', [{ label: 'restarts', color: COLORS.counter }]);
+  make('chart-utilization', [
+    { label: 'running %', color: COLORS.session },
+    { label: 'spinning %', color: COLORS.counter },
+    { label: 'busiest running %', color: COLORS.supervisor },
+  ], () => [0, 100]);
   drawCharts();
 }
 
@@ -266,6 +319,7 @@ function drawCharts() {
   charts['chart-mailbox'].setData([t, history.mailbox]);
   charts['chart-rate'].setData([t, history.rate]);
   charts['chart-restarts'].setData([t, history.restarts]);
+  charts['chart-utilization'].setData([t, history.running, history.spinning, history.busiest]);
 }
 
 // ---------- the supervision tree ----------
@@ -340,8 +394,14 @@ function addRow(p) {
     type: 'button', class: 'small danger kill', 'aria-label': `Kill ${p.name ?? p.pid}`,
     onclick: () => killProcess(p),
   }, 'Kill');
-  const tr = h('tr', { dataset: { pid: p.pid, name: p.name ?? '', type: p.type ?? '' } },
-    h('td', { class: 'mono' }, p.pid),
+  const tr = h('tr', {
+    dataset: { pid: p.pid, name: p.name ?? '', type: p.type ?? '' },
+    // the whole row opens the process's page; the pid is a link for the keyboard, Kill stays Kill
+    onclick: (event) => {
+      if (!event.target.closest('button, a')) location.hash = processHref(p.pid);
+    },
+  },
+    h('td', { class: 'mono' }, h('a', { href: processHref(p.pid), class: 'pid' }, p.pid)),
     h('td', { class: 'mono name' }, p.name ?? '–'),
     h('td', {}, p.type ?? ''),
     cells.status, cells.mailbox, cells.reductions, cells.supervisor, cells.restarts,

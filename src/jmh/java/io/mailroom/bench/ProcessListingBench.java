@@ -1,10 +1,12 @@
 package io.mailroom.bench;
 
+import io.mailroom.observe.ObserveProperties;
 import io.mailroom.observe.ProcessesEndpoint;
 import io.mailroom.observe.metrics.ProcessCensus;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.Node;
 import io.mailroom.process.SpawnOptions;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,7 +53,7 @@ public class ProcessListingBench {
         for (int i = 0; i < processes; i++) {
             node.spawn(Behaviors.ignore(), idle);
         }
-        endpoint = new ProcessesEndpoint(node);
+        endpoint = new ProcessesEndpoint(node, new ObserveProperties(Duration.ofSeconds(1), 60, 200, 200, 1000));
         census = new ProcessCensus(node, 0);
     }
 

@@ -10,8 +10,10 @@ import io.mailroom.process.SpawnOptions;
 import io.mailroom.supervision.ChildSpec;
 import io.mailroom.supervision.Restart;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -99,10 +101,23 @@ public final class Room {
         }
 
         Behavior<Msg> behavior() {
-            Behavior<Msg> b = Behaviors.<Msg>receive(this::onMessage).onSignal(this::onSignal);
+            Behavior<Msg> b = Behaviors.<Msg>receive(this::onMessage).onSignal(this::onSignal).describedBy(this::describe);
             return roster.length == 0
                     ? b.receiveTimeout(chat.settings().roomIdleTimeout(), c -> Behaviors.stopped())
                     : b;
+        }
+
+        /** For the process page: who is in the room, and the last seq it gave. */
+        private Map<String, Object> describe() {
+            List<Map<String, Object>> members = new ArrayList<>(roster.length);
+            for (RoomLog.Member m : roster) {
+                members.add(Map.of("user", m.user(), "session", m.session().toString()));
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("room", room);
+            d.put("members", members);
+            d.put("lastSeq", log.lastSeq());
+            return d;
         }
 
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {

@@ -16,8 +16,11 @@ import io.mailroom.supervision.Supervisor;
 import io.mailroom.process.Node;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -109,7 +112,7 @@ public final class Session {
             State state = new State(claim, socket, chat, ctx);
             state.emit(chat.frames().welcome(claim.user(), claim.token()));
             state.register();
-            return Behaviors.<Msg>receive(state::onMessage).onSignal(state::onSignal);
+            return Behaviors.<Msg>receive(state::onMessage).onSignal(state::onSignal).describedBy(state::describe);
         });
     }
 
@@ -170,6 +173,24 @@ public final class Session {
             this.bucket = new TokenBucket(chat.settings().rate().capacity(), chat.settings().rate().refillPerSecond(), now);
             this.joinBucket = new TokenBucket(chat.settings().joinRate().capacity(),
                     chat.settings().joinRate().refillPerSecond(), now);
+        }
+
+        /** For the process page: the user and the rooms asked for, each with where it stands. */
+        Map<String, Object> describe() {
+            List<Map<String, Object>> list = new ArrayList<>();
+            rooms.values().stream().sorted(Comparator.comparing(l -> l.room)).forEach(l -> {
+                Map<String, Object> room = new LinkedHashMap<>();
+                room.put("room", l.room);
+                room.put("pid", l.pid == null ? null : l.pid.toString());
+                room.put("joined", l.live);
+                room.put("lastSeq", l.lastSeq);
+                room.put("unconfirmed", l.unconfirmed.size());
+                list.add(room);
+            });
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("user", user);
+            d.put("rooms", list);
+            return d;
         }
 
         /** Takes the name {@code session:<user>}; if the replaced session still holds it, when that one ends. */

@@ -3,6 +3,7 @@ package io.mailroom.counter;
 import io.mailroom.process.Behavior;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.Pid;
+import java.util.Map;
 
 /**
  * The seed's Counter: a process whose state is its count. Arithmetic that would overflow a
@@ -43,23 +44,29 @@ public final class Counter {
     static Behavior<Msg> starting(CounterCatalog.Entry entry) {
         return Behaviors.setup(ctx -> {
             entry.started();
-            return counting(entry.initial());
+            return counting(entry.initial(), entry);
         });
     }
 
     public static Behavior<Msg> counting(long count) {
-        return Behaviors.receive(msg -> switch (msg) {
-            case Increment(var by, var replyTo) -> apply(count, by, true, replyTo);
-            case Decrement(var by, var replyTo) -> apply(count, by, false, replyTo);
+        return counting(count, null);
+    }
+
+    /** Counting from {@code count}; {@code entry}, when known, gives the restarts the state shows. */
+    private static Behavior<Msg> counting(long count, CounterCatalog.Entry entry) {
+        return Behaviors.<Msg>receive(msg -> switch (msg) {
+            case Increment(var by, var replyTo) -> apply(count, by, true, replyTo, entry);
+            case Decrement(var by, var replyTo) -> apply(count, by, false, replyTo, entry);
             case Get(var replyTo) -> {
                 replyTo.send(new Value(count));
                 yield Behaviors.same();
             }
             case Crash() -> throw new CrashRequested();
-        });
+        }).describedBy(() -> entry == null ? Map.of("value", count)
+                : Map.of("value", count, "restarts", entry.restarts()));
     }
 
-    private static Behavior<Msg> apply(long count, long by, boolean up, Pid<Reply> replyTo) {
+    private static Behavior<Msg> apply(long count, long by, boolean up, Pid<Reply> replyTo, CounterCatalog.Entry entry) {
         long next;
         try {
             next = up ? Math.addExact(count, by) : Math.subtractExact(count, by);
@@ -68,6 +75,6 @@ public final class Counter {
             return Behaviors.same();
         }
         replyTo.send(new Value(next));
-        return counting(next);
+        return counting(next, entry);
     }
 }

@@ -3,12 +3,15 @@ package io.mailroom.observe;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.process.ProcessExitException;
 import io.mailroom.process.ProcessInfo;
 import io.mailroom.process.ProcessView;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,9 +41,11 @@ public class ProcessesEndpoint {
     static final long KILL_WAIT_MILLIS = 2000;
 
     private final Node node;
+    private final Duration stateTimeout;
 
-    public ProcessesEndpoint(Node node) {
+    public ProcessesEndpoint(Node node, ObserveProperties properties) {
         this.node = node;
+        this.stateTimeout = properties.stateTimeout();
     }
 
     /**
@@ -66,10 +71,19 @@ public class ProcessesEndpoint {
         return body;
     }
 
-    /** One live process with its links and monitors; 404 if it is dead or never was. */
+    /**
+     * One live process with its links and monitors, and its state as it describes it (asked of the
+     * process itself, waiting at most {@code mailroom.observe.state-timeout}); 404 if it is dead or
+     * never was.
+     */
     @ReadOperation
     public WebEndpointResponse<Map<String, Object>> process(@Selector String pid) {
-        Optional<ProcessInfo> info = Pids.find(node, pid).flatMap(node::info);
+        Optional<Pid<?>> target = Pids.find(node, pid);
+        // asked first, answered while the snapshot below is taken
+        CompletableFuture<Optional<Map<String, ?>>> state = target
+                .map(p -> node.describe(p, stateTimeout))
+                .orElse(null);
+        Optional<ProcessInfo> info = target.flatMap(node::info);
         if (info.isEmpty()) {
             return new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
         }
@@ -87,7 +101,39 @@ public class ProcessesEndpoint {
         body.put("links", p.links());
         body.put("monitors", p.monitors());
         body.put("monitoredBy", p.monitoredBy());
+        putState(body, state);
         return new WebEndpointResponse<>(body, WebEndpointResponse.STATUS_OK);
+    }
+
+    /**
+     * {@code "state"}: the description, or null; with null, {@code "stateError"} says why:
+     * {@code timeout} (busy or stuck past the timeout), {@code not_described} (its behaviour
+     * offers no description), {@code exited} (it ended first), {@code failed} (the description threw).
+     */
+    private void putState(Map<String, Object> body, CompletableFuture<Optional<Map<String, ?>>> state) {
+        String error;
+        try {
+            // the runtime's own timer fails the future in time; the extra second only guards against its loss
+            Optional<Map<String, ?>> description = state.get(stateTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (description.isPresent()) {
+                body.put("state", description.get());
+                return;
+            }
+            error = "not_described";
+        } catch (ExecutionException e) {
+            error = switch (e.getCause()) {
+                case TimeoutException t -> "timeout";
+                case ProcessExitException x -> "exited";
+                default -> "failed";
+            };
+        } catch (TimeoutException e) {
+            error = "timeout";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error = "timeout";
+        }
+        body.put("state", null);
+        body.put("stateError", error);
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.mailroom.process;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * What a process does with its next message, and so the process's state: a handler returns the
@@ -37,6 +39,21 @@ public abstract sealed class Behavior<M> permits Behavior.Receive, Behavior.Setu
         throw new IllegalStateException("receiveTimeout applies to a receive behaviour, not " + this);
     }
 
+    /**
+     * This behaviour, describing its state when asked ({@link Node#describe}, Erlang's
+     * {@code sys:get_state}): {@code description} runs on the process's own turn, between two
+     * messages, so it may read the state the handlers keep without locks. It should be cheap and
+     * return a small snapshot of plain values (strings, numbers, lists and maps of them) that
+     * stays valid after the turn, for it is read on another thread. Never called on the message
+     * path: a behaviour that is never asked pays nothing. A throw is answered as an error; the
+     * process goes on.
+     *
+     * @throws IllegalStateException on {@code same()}, {@code stopped()} and the like, which are answers, not behaviours
+     */
+    public Behavior<M> describedBy(Supplier<? extends Map<String, ?>> description) {
+        throw new IllegalStateException("describedBy applies to a receive behaviour, not " + this);
+    }
+
     /** A behaviour that handles messages, and optionally signals and a receive timeout. */
     static final class Receive<M> extends Behavior<M> {
         final Function<? super M, Behavior<M>> onMessage;
@@ -44,17 +61,29 @@ public abstract sealed class Behavior<M> permits Behavior.Receive, Behavior.Setu
         final BiFunction<ProcessContext<M>, Signal, Behavior<M>> onSignal;
         final long timeoutNanos;
         final Function<ProcessContext<M>, Behavior<M>> onTimeout;
+        /** What {@link #describedBy} gave, or null: the process does not describe its state. */
+        final Supplier<? extends Map<String, ?>> description;
 
         Receive(Function<? super M, Behavior<M>> onMessage,
                 BiFunction<ProcessContext<M>, ? super M, Behavior<M>> onMessageWithContext,
                 BiFunction<ProcessContext<M>, Signal, Behavior<M>> onSignal,
                 long timeoutNanos,
                 Function<ProcessContext<M>, Behavior<M>> onTimeout) {
+            this(onMessage, onMessageWithContext, onSignal, timeoutNanos, onTimeout, null);
+        }
+
+        private Receive(Function<? super M, Behavior<M>> onMessage,
+                        BiFunction<ProcessContext<M>, ? super M, Behavior<M>> onMessageWithContext,
+                        BiFunction<ProcessContext<M>, Signal, Behavior<M>> onSignal,
+                        long timeoutNanos,
+                        Function<ProcessContext<M>, Behavior<M>> onTimeout,
+                        Supplier<? extends Map<String, ?>> description) {
             this.onMessage = onMessage;
             this.onMessageWithContext = onMessageWithContext;
             this.onSignal = onSignal;
             this.timeoutNanos = timeoutNanos;
             this.onTimeout = onTimeout;
+            this.description = description;
         }
 
         Behavior<M> receive(ProcessContext<M> context, M message) {
@@ -68,7 +97,7 @@ public abstract sealed class Behavior<M> permits Behavior.Receive, Behavior.Setu
         @Override
         public Behavior<M> onSignal(BiFunction<ProcessContext<M>, Signal, Behavior<M>> handler) {
             return new Receive<>(onMessage, onMessageWithContext, Objects.requireNonNull(handler, "handler"),
-                    timeoutNanos, onTimeout);
+                    timeoutNanos, onTimeout, description);
         }
 
         @Override
@@ -77,7 +106,13 @@ public abstract sealed class Behavior<M> permits Behavior.Receive, Behavior.Setu
                 throw new IllegalArgumentException("timeout must not be negative: " + timeout);
             }
             return new Receive<>(onMessage, onMessageWithContext, onSignal, timeout.toNanos(),
-                    Objects.requireNonNull(onTimeout, "onTimeout"));
+                    Objects.requireNonNull(onTimeout, "onTimeout"), description);
+        }
+
+        @Override
+        public Behavior<M> describedBy(Supplier<? extends Map<String, ?>> description) {
+            return new Receive<>(onMessage, onMessageWithContext, onSignal, timeoutNanos, onTimeout,
+                    Objects.requireNonNull(description, "description"));
         }
 
         @Override

@@ -322,11 +322,78 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
                 next = receive.receive(this, (M) m);
             }
         } catch (Throwable t) {
+            if (node.tracing != 0) {
+                traced(m, Tracer.Outcome.CRASHED);
+            }
             node.crashes.report(this, m, t);
             terminate(ExitReason.crash(t), null);
             return false;
         }
+        if (node.tracing != 0) { // the one check an untraced process pays: a field nobody writes while no one traces
+            traced(m, outcome(next));
+        }
         return become(next, m);
+    }
+
+    /** Tells this process's tracer, if it has one, what its behaviour did with {@code message}. */
+    private void traced(Object message, Tracer.Outcome outcome) {
+        Extras x = extras;
+        Tracer t = x == null ? null : x.tracer;
+        if (t != null) {
+            try {
+                t.handled(this, message, outcome);
+            } catch (Throwable e) {
+                LOG.warn("the tracer of {} failed; it is detached", this, e);
+                untrace(t);
+            }
+        }
+    }
+
+    private static Tracer.Outcome outcome(Behavior<?> next) {
+        if (next instanceof Behavior.Special<?> special) {
+            return switch (special.kind) {
+                case Behavior.Special.SAME -> Tracer.Outcome.SAME;
+                case Behavior.Special.UNHANDLED -> Tracer.Outcome.DEFERRED;
+                default -> Tracer.Outcome.STOPPED;
+            };
+        }
+        return next == null ? Tracer.Outcome.CRASHED : Tracer.Outcome.CHANGED;
+    }
+
+    /** Starts tracing with {@code tracer}; false if the process has ended or is traced already. */
+    boolean trace(Tracer tracer) {
+        if (!isAlive()) {
+            return false;
+        }
+        Extras x = extras();
+        synchronized (x) {
+            if (x.tracer != null) {
+                return false;
+            }
+            x.tracer = tracer;
+        }
+        node.tracingStarted();
+        if (!isAlive()) {
+            untrace(tracer); // it ended meanwhile, maybe before terminate could see the tracer
+            return false;
+        }
+        return true;
+    }
+
+    /** Stops tracing with {@code tracer}, if it is still the one; true if it was. */
+    boolean untrace(Tracer tracer) {
+        Extras x = extras;
+        if (x == null) {
+            return false;
+        }
+        synchronized (x) {
+            if (x.tracer != tracer) {
+                return false;
+            }
+            x.tracer = null;
+        }
+        node.tracingStopped();
+        return true;
     }
 
     private boolean stillMonitoring(Signal.Down d) {
@@ -492,9 +559,21 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
                     x.monitoredBy.remove((MonitorRef) s.ref);
                 }
             }
+            case SystemSignal.DESCRIBE -> s.watcher.deliver(describe());
             default -> throw new IllegalStateException("unknown signal " + s.kind);
         }
         return null;
+    }
+
+    /** The current behaviour's description of the state, asked on this process's turn; never throws. */
+    private StateRequest.Answer describe() {
+        try {
+            var description = behavior instanceof Behavior.Receive<M> r && r.description != null
+                    ? r.description.get() : null;
+            return new StateRequest.Answer(description, null);
+        } catch (Throwable t) {
+            return new StateRequest.Answer(null, t);
+        }
     }
 
     /** OTP's rules for a received exit signal. */
@@ -600,6 +679,15 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         state = DEAD;
         node.table.remove(this);
         node.countExit(reason);
+        x = extras;
+        Tracer tracer = x == null ? null : x.tracer;
+        if (tracer != null && untrace(tracer)) {
+            try {
+                tracer.ended(this, reason);
+            } catch (Throwable t) {
+                LOG.warn("the tracer of {} failed as the process ended", this, t);
+            }
+        }
         // Let the queued messages go: senders have seen EXITING or DEAD and dropped theirs since.
         MailNode t = tail;
         HEAD.setOpaque(this, t);
@@ -629,6 +717,7 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
                         x.monitoredBy.remove((MonitorRef) s.ref);
                     }
                 }
+                case SystemSignal.DESCRIBE -> s.watcher.deliver(new Signal.Down(null, this, reason));
                 default -> { } // exits to a process that is already ending change nothing
             }
         }

@@ -32,6 +32,9 @@ final class Extras {
     /** Messages queued, kept only for bounded mailboxes. */
     final AtomicInteger queued;
 
+    /** Who traces this process ({@link Node#trace}), or null; set and cleared from other threads. */
+    volatile Tracer tracer;
+
     TimerRef receiveTimer;
     long timeoutGeneration;
 

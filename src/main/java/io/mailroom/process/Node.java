@@ -1,5 +1,7 @@
 package io.mailroom.process;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -50,6 +52,20 @@ public final class Node implements AutoCloseable {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder[] exits = new LongAdder[EXIT_LABELS.length];
     private final AtomicBoolean stopped = new AtomicBoolean();
+    /**
+     * Processes being traced now: 0 nearly always, and then the one thing a process checks per
+     * message for tracing (read-mostly, so every core keeps it in cache).
+     */
+    volatile int tracing;
+    private static final VarHandle TRACING;
+
+    static {
+        try {
+            TRACING = MethodHandles.lookup().findVarHandle(Node.class, "tracing", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private Node(NodeConfig config) {
         this.config = config;
@@ -187,6 +203,50 @@ public final class Node implements AutoCloseable {
         }
         cell.send(message);
         return reply;
+    }
+
+    /**
+     * Asks the process for a description of its state ({@link Behavior#describedBy}), as Erlang's
+     * {@code sys:get_state}: a system message the process answers itself on its next turn, between
+     * two messages, so the answer is consistent. Completes with the description, or empty when the
+     * current behaviour offers none; fails with {@link java.util.concurrent.TimeoutException} after
+     * {@code timeout} (a process busy in a long handler, or stuck, never blocks the caller), with
+     * {@link ProcessExitException} if the process is dead or ends first, or with what the
+     * description threw. Never blocks.
+     */
+    public CompletableFuture<Optional<Map<String, ?>>> describe(Pid<?> pid, Duration timeout) {
+        if (!(pid instanceof Cell<?> cell)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("not a process pid: " + pid));
+        }
+        StateRequest request = new StateRequest(cell);
+        request.timer = timers.schedule(request, StateRequest.Timeout.INSTANCE, timeout.toNanos());
+        if (!cell.pushSignal(SystemSignal.describe(request))) {
+            request.deliver(new Signal.Down(null, cell, ExitReason.NOPROC));
+        }
+        return request;
+    }
+
+    /**
+     * Traces the live process {@code pid}: {@code tracer} hears of every message it handles, and
+     * of its end, until {@link #untrace}. At most one tracer per process; false if it has one
+     * already, or is not alive. Processes not traced pay one field check per message.
+     */
+    public boolean trace(Pid<?> pid, Tracer tracer) {
+        Objects.requireNonNull(tracer, "tracer");
+        return pid instanceof Cell<?> cell && cell.trace(tracer);
+    }
+
+    /** Stops {@code tracer} tracing {@code pid}; false if it was not (any more) its tracer. */
+    public boolean untrace(Pid<?> pid, Tracer tracer) {
+        return pid instanceof Cell<?> cell && cell.untrace(tracer);
+    }
+
+    void tracingStarted() {
+        TRACING.getAndAdd(this, 1);
+    }
+
+    void tracingStopped() {
+        TRACING.getAndAdd(this, -1);
     }
 
     /**

@@ -16,6 +16,17 @@ package io.mailroom.process;
  * @param parked       whether it is parked now
  * @param parkedNanos  time spent parked
  * @param utilization  share of its life not parked (spinning counts as busy), 0..1
+ * @param spinningNanos time spent spinning for work before parking (the spin in progress included;
+ *                     {@code parkedNanos} likewise includes the park in progress)
+ * @param aliveNanos   time since the scheduler thread started: the rest of it, neither parked nor
+ *                     spinning, it spent running processes (and taking them from its queues)
  */
 public record SchedulerStats(int index, int runQueue, long turns, long steals, long stolen, long spins, long parks,
-                             long unparks, boolean parked, long parkedNanos, double utilization) {}
+                             long unparks, boolean parked, long parkedNanos, double utilization,
+                             long spinningNanos, long aliveNanos) {
+
+    /** Time spent running processes: alive, neither parked nor spinning. */
+    public long runningNanos() {
+        return Math.max(0, aliveNanos - parkedNanos - spinningNanos);
+    }
+}

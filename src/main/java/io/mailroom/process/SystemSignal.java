@@ -11,6 +11,7 @@ final class SystemSignal {
     static final int EXIT_DIRECT = 4;   // Node.exit(pid, reason)
     static final int MONITOR = 5;
     static final int DEMONITOR = 6;
+    static final int DESCRIBE = 7;      // Node.describe: answer a description of the state to `watcher`
 
     /** Marks a closed stack: the process has ended and takes no more signals. */
     static final SystemSignal CLOSED = new SystemSignal(0, null, null, null);
@@ -27,6 +28,12 @@ final class SystemSignal {
         this.from = from;
         this.reason = reason;
         this.ref = ref;
+    }
+
+    static SystemSignal describe(Receiver replyTo) {
+        SystemSignal s = new SystemSignal(DESCRIBE, null, null, null);
+        s.watcher = replyTo;
+        return s;
     }
 
     static SystemSignal monitor(MonitorRef ref, Receiver watcher) {

@@ -3,6 +3,7 @@ package io.mailroom.process;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * One scheduler thread's loop: take a runnable process, give it one turn, repeat; search and
@@ -82,6 +83,11 @@ final class Worker implements Runnable {
     private final long maxSpinNanos;
     private long spinNanos;
     private volatile long parkedNanos;
+    /** Time spent spinning for work (the spins themselves: a few µs each, at state changes only). */
+    private volatile long spinningNanos;
+    /** When the park or spin going on now began, or 0: lets a reader count the one in progress. */
+    private volatile long parkedSince;
+    private volatile long spinningSince;
     private volatile long steals;
     private volatile long stolen;
     private volatile long spins;
@@ -197,10 +203,12 @@ final class Worker implements Runnable {
             parks++;
             parkedNow = true;
             long parkedAt = System.nanoTime();
+            parkedSince = parkedAt;
             while (!wokenAsSpinner && scheduler.running) {
                 LockSupport.park(this);
             }
             parkedNow = false;
+            parkedSince = 0; // before the total: a reader may miss this park for an instant, never count it twice
             parkedNanos += System.nanoTime() - parkedAt;
             if (!scheduler.running) {
                 return null;
@@ -217,6 +225,7 @@ final class Worker implements Runnable {
         spins++;
         long limit = woken ? Math.max(MIN_SPIN_NANOS, spinNanos) : spinNanos;
         long start = System.nanoTime();
+        spinningSince = start;
         long elapsed = 0;
         do {
             Cell<?> c = lookEverywhere(false, elapsed < limit / 2 ? STEAL_BATCH : 1);
@@ -224,15 +233,37 @@ final class Worker implements Runnable {
                 if (!woken) {
                     spinNanos = Math.min(maxSpinNanos, 2 * spinNanos);
                 }
+                spun(start);
                 foundWhileSpinning();
                 return c;
             }
             Thread.onSpinWait();
             elapsed = System.nanoTime() - start;
         } while (scheduler.running && elapsed < limit);
+        spun(start);
         spinNanos = Math.max(Math.min(MIN_SPIN_NANOS, maxSpinNanos), spinNanos / 2);
         scheduler.stopSpinning();
         return null;
+    }
+
+    private void spun(long start) {
+        spinningSince = 0; // before the total, as with parking
+        spinningNanos += System.nanoTime() - start;
+    }
+
+    /**
+     * Time parked or spinning so far, the park or spin in progress included: the two totals, read
+     * around the in-progress mark until they hold still (the owner clears the mark before adding
+     * to the total, so an interval is never counted twice).
+     */
+    private static long soFar(LongSupplier total, LongSupplier since, long now) {
+        for (;;) {
+            long before = total.getAsLong();
+            long from = since.getAsLong();
+            if (total.getAsLong() == before) {
+                return before + (from == 0 ? 0 : Math.max(0, now - from));
+            }
+        }
     }
 
     /**
@@ -348,10 +379,12 @@ final class Worker implements Runnable {
 
     SchedulerStats stats() {
         Cell<?> rn = runNext;
-        long elapsed = System.nanoTime() - startedAt;
-        long parked = parkedNanos;
+        long now = System.nanoTime();
+        long elapsed = now - startedAt;
+        long parked = soFar(() -> parkedNanos, () -> parkedSince, now);
+        long spinning = soFar(() -> spinningNanos, () -> spinningSince, now);
         double utilization = elapsed <= 0 ? 0 : Math.max(0, Math.min(1, 1.0 - (double) parked / elapsed));
         return new SchedulerStats(index, queue.size() + (rn == null ? 0 : 1), turnsVisible, steals, stolen, spins,
-                parks, scheduler.unparksOf(index), parkedNow, parked, utilization);
+                parks, scheduler.unparksOf(index), parkedNow, parked, utilization, spinning, elapsed);
     }
 }

@@ -243,7 +243,44 @@ public final class Supervisor {
         // ---- the main loop
 
         Behavior<Msg> running() {
-            return Behaviors.receive(this::onMessage, this::onSignal);
+            return Behaviors.receive(this::onMessage, this::onSignal).describedBy(this::describe);
+        }
+
+        /** Children shown in a description, at most: a dynamic supervisor may have a million. */
+        static final int DESCRIBED_CHILDREN = 50;
+
+        /** For the process page: the strategy, the intensity window as it stands, and the first children. */
+        private Map<String, Object> describe() {
+            long now = System.nanoTime();
+            long window = spec.intensity().within().toNanos();
+            int inWindow = 0;
+            for (long t : restartTimes) {
+                if (now - t <= window) {
+                    inWindow++;
+                }
+            }
+            Map<String, Object> intensity = new LinkedHashMap<>();
+            intensity.put("maxRestarts", spec.intensity().isUnlimited() ? null : spec.intensity().maxRestarts());
+            intensity.put("withinSeconds", spec.intensity().within().toSeconds());
+            intensity.put("restartsInWindow", inWindow);
+            List<Map<String, Object>> shown = new ArrayList<>();
+            for (Child c : children) {
+                if (shown.size() >= DESCRIBED_CHILDREN) {
+                    break;
+                }
+                Map<String, Object> child = new LinkedHashMap<>();
+                child.put("id", c.spec.id());
+                child.put("pid", c.pid == null ? null : c.pid.toString());
+                child.put("restarts", c.restarts);
+                shown.add(child);
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("strategy", spec.strategy().label());
+            d.put("intensity", intensity);
+            d.put("restarts", restarts);
+            d.put("childCount", children.size());
+            d.put("children", shown);
+            return d;
         }
 
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {

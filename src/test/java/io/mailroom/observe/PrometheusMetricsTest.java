@@ -42,8 +42,8 @@ class PrometheusMetricsTest extends ObserveTestSupport {
             "mailroom_chat_messages_total", "counter",
             "mailroom_chat_delivery_seconds", "histogram");
 
-    /** The only tags a mailroom_* series may carry (le: histogram buckets). */
-    static final Set<String> ALLOWED_TAGS = Set.of("type", "reason", "supervisor", "scheduler", "le");
+    /** The only tags a mailroom_* series may carry (le: histogram buckets; state: utilisation's running, spinning, parked). */
+    static final Set<String> ALLOWED_TAGS = Set.of("type", "reason", "supervisor", "scheduler", "state", "le");
     static final Pattern PID = Pattern.compile(".*<\\d+\\.\\d+\\.\\d+>.*");
 
     @Test

@@ -58,7 +58,7 @@ class DashboardPageTest extends UiTest {
             for (String name : new String[] {"root", "rooms", "sessions", "counters", "room:" + room}) {
                 browser.waitFor("the tree shows " + name, d -> !browser.findAll("#tree li[data-name='" + name + "']").isEmpty());
             }
-            assertThat(browser.findAll(".chart .uplot")).hasSize(4);
+            assertThat(browser.findAll(".chart .uplot")).hasSize(5);
 
             new Select(browser.find("#type-filter")).selectByValue("room");
             String row = "#process-rows tr[data-name='room:" + room + "']";

@@ -68,7 +68,7 @@ class SecurityHeadersTest extends UiTest {
         browser.get(url("/dashboard.html"));
         browser.find("#password").sendKeys(PASSWORD, Keys.ENTER);
         browser.waitFor("the dashboard", d -> browser.find("#dashboard").isDisplayed());
-        browser.waitFor("its charts drawn", d -> browser.findAll(".chart .uplot").size() == 4);
+        browser.waitFor("its charts drawn", d -> browser.findAll(".chart .uplot").size() == 5);
         browser.waitFor("the tree drawn", d -> !browser.findAll("#tree li[data-name='root']").isEmpty());
         console.addAll(browser.consoleLines());
 

@@ -19,6 +19,12 @@ public class MetricsConfiguration {
         return new RuntimeMetrics(node, CENSUS_MAX_AGE_MILLIS);
     }
 
+    /** {@code mailroom_scheduler_utilization{scheduler,state}}: running, spinning and parked shares. */
+    @Bean
+    public SchedulerUtilization schedulerUtilization(Node node) {
+        return new SchedulerUtilization(node);
+    }
+
     /** The {@link io.mailroom.supervision.SupervisorListener} the service tree hands to every supervisor. */
     @Bean
     public SupervisorMetrics supervisorMetrics(MeterRegistry registry) {
