@@ -6,7 +6,7 @@ import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.chat.SessionDirectory;
 import io.mailroom.config.MailroomProperties;
-import io.mailroom.config.ServiceTree;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.Node;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mailroom.websocket.WebSocketServlet;
@@ -46,7 +46,7 @@ public class ChatConfiguration {
     @Bean
     public ChatContext chatContext(Node node, ObjectMapper json, RoomStore rooms, SessionDirectory directory,
                                    ChatMetrics metrics, MailroomProperties properties) {
-        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties.chat(), ServiceTree.ROOMS);
+        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties.chat(), SupervisorNames.ROOMS);
     }
 
     /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */
@@ -60,7 +60,7 @@ public class ChatConfiguration {
 
     @Bean
     public ChatEndpoint chatEndpoint(ChatContext chat) {
-        return new ChatEndpoint(chat, ServiceTree.SESSIONS);
+        return new ChatEndpoint(chat, SupervisorNames.SESSIONS);
     }
 
     /** {@code /ws/chat}, on the same port and origin as the API and the UI, outside Spring MVC and Security. */
