@@ -47,7 +47,8 @@ public class ServiceTree implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceTree.class);
 
     private final Node node;
-    private final MailroomProperties properties;
+    private final SupervisionProperties supervision;
+    private final SchedulerProperties scheduler;
     private final ObjectProvider<SupervisorSpec> branches;
     private final SupervisorListener listener;
     private final RootGiveUp giveUp;
@@ -56,10 +57,12 @@ public class ServiceTree implements SmartLifecycle {
     private volatile boolean stopping;
 
     /** @param branches the root's children, contributed by the features; started in their {@code @Order} */
-    public ServiceTree(Node node, MailroomProperties properties, ObjectProvider<SupervisorSpec> branches,
+    public ServiceTree(Node node, SupervisionProperties supervision, SchedulerProperties scheduler,
+                       ObjectProvider<SupervisorSpec> branches,
                        ObjectProvider<SupervisorListener> listener, RootGiveUp giveUp) {
         this.node = node;
-        this.properties = properties;
+        this.supervision = supervision;
+        this.scheduler = scheduler;
         this.branches = branches;
         this.listener = listener.getIfAvailable(() -> SupervisorListener.NONE);
         this.giveUp = giveUp;
@@ -71,7 +74,7 @@ public class ServiceTree implements SmartLifecycle {
         branches.orderedStream().forEach(branch ->
                 children.add(ChildSpec.supervisor(branch.name(), branch.withListener(listener))));
         return SupervisorSpec.of(ROOT, Strategy.ONE_FOR_ONE, children)
-                .withIntensity(properties.root().toIntensity()).withListener(listener);
+                .withIntensity(supervision.root().toIntensity()).withListener(listener);
     }
 
     /** The supervisor registered as {@code name}, if it is running now. */
@@ -106,9 +109,9 @@ public class ServiceTree implements SmartLifecycle {
             return;
         }
         try {
-            Supervisor.stop(node, r).get(properties.scheduler().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Supervisor.stop(node, r).get(scheduler.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warn("supervision tree did not stop within {}", properties.scheduler().shutdownTimeout());
+            LOG.warn("supervision tree did not stop within {}", scheduler.shutdownTimeout());
         } catch (ExecutionException e) {
             LOG.warn("stopping the supervision tree failed", e);
         } catch (InterruptedException e) {

@@ -1,6 +1,6 @@
 package io.mailroom.counter;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.CounterProperties;
 import io.mailroom.counter.CounterException.Kind;
 import io.mailroom.names.Names;
 import io.mailroom.names.SupervisorNames;
@@ -40,10 +40,10 @@ public class CounterService {
     private final CounterCatalog catalog;
     private final Duration timeout;
 
-    public CounterService(Node node, CounterCatalog catalog, MailroomProperties properties) {
+    public CounterService(Node node, CounterCatalog catalog, CounterProperties properties) {
         this.node = node;
         this.catalog = catalog;
-        this.timeout = properties.counters().callTimeout();
+        this.timeout = properties.callTimeout();
     }
 
     public CounterView create(String name, long initial) {

@@ -1,6 +1,6 @@
 package io.mailroom.counter;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.CounterProperties;
 import io.mailroom.names.SupervisorNames;
 import io.mailroom.observe.metrics.ProcessTypes;
 import io.mailroom.supervision.SupervisorSpec;
@@ -15,9 +15,9 @@ public class CounterSupervisor {
     /** A restarted counters supervisor starts every counter of the catalog again. */
     @Bean
     @Order(30)
-    public SupervisorSpec countersSupervisor(CounterCatalog catalog, MailroomProperties properties) {
+    public SupervisorSpec countersSupervisor(CounterCatalog catalog, CounterProperties properties) {
         return SupervisorSpec.dynamic(SupervisorNames.COUNTERS)
-                .withIntensity(properties.counters().toIntensity())
+                .withIntensity(properties.toIntensity())
                 .withChildren(catalog::childSpecs);
     }
 

@@ -1,6 +1,6 @@
 package io.mailroom.chat.web;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.SupervisionProperties;
 import io.mailroom.names.SupervisorNames;
 import io.mailroom.observe.metrics.ProcessTypes;
 import io.mailroom.supervision.SupervisorSpec;
@@ -17,13 +17,13 @@ public class ChatSupervisors {
 
     @Bean
     @Order(10)
-    public SupervisorSpec roomsSupervisor(MailroomProperties properties) {
+    public SupervisorSpec roomsSupervisor(SupervisionProperties properties) {
         return SupervisorSpec.dynamic(SupervisorNames.ROOMS).withIntensity(properties.rooms().toIntensity());
     }
 
     @Bean
     @Order(20)
-    public SupervisorSpec sessionsSupervisor(MailroomProperties properties) {
+    public SupervisorSpec sessionsSupervisor(SupervisionProperties properties) {
         return SupervisorSpec.dynamic(SupervisorNames.SESSIONS).withIntensity(properties.sessions().toIntensity());
     }
 

@@ -1,6 +1,6 @@
 package io.mailroom.counter.web;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.CounterProperties;
 import io.mailroom.counter.CounterException;
 import io.mailroom.counter.CounterService;
 import io.mailroom.counter.CounterView;
@@ -41,10 +41,9 @@ public class CounterController {
     private final ObjectMapper json;
     private final CrashRate crashRate;
 
-    public CounterController(CounterService counters, ObjectMapper json, MailroomProperties properties) {
+    public CounterController(CounterService counters, ObjectMapper json, CounterProperties c) {
         this.counters = counters;
         this.json = json;
-        MailroomProperties.Counters c = properties.counters();
         this.crashRate = new CrashRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
     }
 
