@@ -4,6 +4,7 @@ import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.ArchConfiguration;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -18,7 +19,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The direction of dependencies in the design notes: {@code process} and {@code supervision} are a
  * library the rest of the app uses through a {@code Node} bean; they import nothing from Spring,
- * Jackson or the servlet API, and nothing from the layers above them.
+ * Jackson or the servlet API, and nothing from the layers above them. The features' domain
+ * packages ({@code chat}, {@code counter}) know nothing of HTTP: their web adapters
+ * ({@code chat.web}, {@code counter.web}) do the mapping. And no two top-level packages depend on
+ * each other both ways.
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
@@ -106,6 +110,52 @@ class ArchitectureTest {
                 .check(classes);
         noClasses().that().resideInAPackage("io.mailroom.chat")
                 .should().dependOnClassesThat().resideInAnyPackage("org.apache..", "jakarta.servlet..")
+                .check(classes);
+    }
+
+    private static final String[] HTTP = {
+        "io.mailroom.web..", "org.springframework.web..", "org.springframework.http..", "jakarta.servlet.."
+    };
+
+    @Test
+    void no_two_top_level_packages_depend_on_each_other_even_through_others() {
+        slices().matching("io.mailroom.(*)..").should().beFreeOfCycles().check(classes);
+    }
+
+    @Test
+    void the_chat_domain_knows_nothing_of_http_or_the_web_layer() {
+        noClasses().that().resideInAPackage("io.mailroom.chat")
+                .should().dependOnClassesThat().resideInAnyPackage(HTTP)
+                .check(classes);
+    }
+
+    @Test
+    void the_counter_domain_knows_nothing_of_http_or_the_web_layer() {
+        noClasses().that().resideInAPackage("io.mailroom.counter")
+                .should().dependOnClassesThat().resideInAnyPackage(HTTP)
+                .check(classes);
+    }
+
+    @Test
+    void observability_reads_nothing_from_the_wiring_in_config() {
+        noClasses().that().resideInAPackage("io.mailroom.observe..")
+                .should().dependOnClassesThat().resideInAPackage("io.mailroom.config..")
+                .check(classes);
+    }
+
+    @Test
+    void the_wiring_in_config_depends_on_no_feature() {
+        noClasses().that().resideInAPackage("io.mailroom.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.mailroom.chat..", "io.mailroom.counter..",
+                        "io.mailroom.observe..", "io.mailroom.web..", "io.mailroom.security..")
+                .check(classes);
+    }
+
+    @Test
+    void the_shared_names_depend_on_nothing_at_all() {
+        noClasses().that().resideInAPackage("io.mailroom.names..")
+                .should().dependOnClassesThat(resideInAPackage("io.mailroom..").and(not(resideInAPackage("io.mailroom.names.."))))
+                .orShould().dependOnClassesThat().resideInAnyPackage(FRAMEWORKS)
                 .check(classes);
     }
 }

@@ -64,7 +64,7 @@ public final class MetricsOverheadAB {
                 pongers.add(node.spawn(ponger, SpawnOptions.ofType("ponger")));
             }
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            new RuntimeMetrics(node, 1000).bindTo(registry);
+            new RuntimeMetrics(node, 1000, java.util.List.of("process")).bindTo(registry);
             new SupervisorMetrics(registry, List.of("root", "rooms", "sessions", "counters"));
             long[] scrapes = new long[1];
             long[] scrapeCpuNanos = new long[1];

@@ -92,7 +92,7 @@ public class MetricsOverheadBench {
         }
         if ("on".equals(metrics)) {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            new RuntimeMetrics(node, 1000).bindTo(registry);
+            new RuntimeMetrics(node, 1000, java.util.List.of("process")).bindTo(registry);
             new SupervisorMetrics(registry, List.of("root", "rooms", "sessions", "counters"));
             scraping = true;
             scraper = Thread.ofPlatform().daemon().name("bench-scraper").start(() -> {

@@ -1,6 +1,6 @@
 package io.mailroom.chat;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.ChatProperties;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.supervision.Supervisor;
@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param roomsSupervisor the registered name of the supervisor that rooms are started under
  */
 public record ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
-                          MailroomProperties.Chat settings, String roomsSupervisor) {
+                          ChatProperties settings, String roomsSupervisor) {
 
     /** The rooms supervisor, if it is running now (it may be restarting). */
     public Optional<Pid<Supervisor.Msg>> roomsSupervisorPid() {

@@ -1,6 +1,6 @@
 package io.mailroom.chat;
 
-import io.mailroom.web.Names;
+import io.mailroom.names.Names;
 import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -9,11 +9,11 @@ import io.mailroom.process.Pid;
 import io.mailroom.process.ProcessContext;
 import io.mailroom.process.Signal;
 import io.mailroom.process.SpawnOptions;
+import io.mailroom.supervision.ChildCounts;
 import io.mailroom.supervision.ChildSpec;
 import io.mailroom.supervision.Restart;
 import io.mailroom.supervision.StartResult;
 import io.mailroom.supervision.Supervisor;
-import io.mailroom.process.Node;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -51,8 +51,11 @@ public final class Session {
      * is then dropped with the session, before the restarts exceed the rooms supervisor's intensity.
      */
     static final int MAX_ROOM_DEATHS = 3;
-    /** Look-ups (2 ms apart) that a session waits for the supervisor to restart a crashed room. */
-    static final int RESTART_WAIT_LOOKUPS = 250;
+    /**
+     * Round trips to the rooms supervisor after a room crashed, before the session may ask it to
+     * start the room: see {@link State#lookUp}.
+     */
+    static final int RESTART_BARRIERS = 2;
 
     private Session() {}
 
@@ -93,6 +96,9 @@ public final class Session {
 
     private record Retry(String room) implements Msg {}
 
+    /** The rooms supervisor answered a round trip made to be sure it has handled a room's end. */
+    private record Barrier(String room) implements Msg {}
+
 
     /** The registered name of a user's session. */
     public static String processName(String user) {
@@ -126,8 +132,8 @@ public final class Session {
         int failures;
         /** Ends of the room's process in a row while this session had requests unanswered. */
         int deaths;
-        /** Look-ups left before the session starts the room itself rather than wait for its supervisor's restart. */
-        int awaitRestart;
+        /** Round trips to the rooms supervisor still to make before asking it to start the room. */
+        int barriers;
         /** The client asked to be in the room (join) and has not asked to leave. */
         boolean wanted;
         /** The client has had {@code joined} and not {@code left}: messages are passed on. */
@@ -290,7 +296,9 @@ public final class Session {
                 case RoomFound(var room, var pid, var failure) -> {
                     Link l = rooms.get(room);
                     if (l != null && l.resolving) {
-                        if (pid != null) {
+                        if (pid != null && !pid.isAlive()) {
+                            askAgain(l); // the supervisor answered before it saw that room end
+                        } else if (pid != null) {
                             attach(l, pid);
                         } else {
                             retryLater(l, failure);
@@ -300,6 +308,13 @@ public final class Session {
                 case Retry(var room) -> {
                     Link l = rooms.get(room);
                     if (l != null && l.resolving) {
+                        lookUp(l);
+                    }
+                }
+                case Barrier(var room) -> {
+                    Link l = rooms.get(room);
+                    if (l != null && l.resolving) {
+                        l.barriers--;
                         lookUp(l);
                     }
                 }
@@ -440,19 +455,22 @@ public final class Session {
             }
         }
 
-        /** Finds the room's process, or has the rooms supervisor start it (the answer comes as a message). */
+        /**
+         * Finds the room's process, or asks the rooms supervisor for it ("start it, or tell me the
+         * one you have"; the answer comes as a {@link RoomFound} message). After a crash the
+         * supervisor restarts the room itself, and a start asked for before it has handled the
+         * room's end would race that restart (a dynamic supervisor would start a second child by
+         * the same name, and its own restart would then fail). Nothing is polled to avoid that: the
+         * supervisor's exit signal is pushed before this session's DOWN (a process tells its links
+         * before its monitors), and a supervisor turns pending signals into its trapped EXIT message
+         * before it takes its next message; so once {@value #RESTART_BARRIERS} requests made one
+         * after the other are answered, the EXIT is ahead of anything this session sends next.
+         */
         private void lookUp(Link l) {
             l.resolving = true;
-            Node node = chat.node();
-            Optional<Pid<Room.Msg>> pid = node.whereis(Room.processName(l.room));
+            Optional<Pid<Room.Msg>> pid = chat.node().whereis(Room.processName(l.room));
             if (pid.isPresent()) {
                 attach(l, pid.get());
-                return;
-            }
-            if (l.awaitRestart > 0) {
-                // the room crashed: its supervisor restarts it; starting one here would race that restart
-                l.awaitRestart--;
-                ctx.sendAfter(new Retry(l.room), Duration.ofMillis(2));
                 return;
             }
             Optional<Pid<Supervisor.Msg>> supervisor = chat.roomsSupervisorPid();
@@ -460,15 +478,29 @@ public final class Session {
                 retryLater(l, "the rooms supervisor is not running");
                 return;
             }
-            Pid<Msg> me = self;
             String room = l.room;
-            Supervisor.startChild(node, supervisor.get(), Room.childSpec(room, chat), chat.settings().callTimeout())
-                    .whenComplete((result, error) -> me.send(switch (result) {
+            if (l.barriers > 0) {
+                ctx.<Supervisor.Msg, ChildCounts>ask(supervisor.get(), Supervisor.CountChildren::new,
+                        chat.settings().callTimeout(),
+                        (counts, error) -> error == null ? new Barrier(room) : new RoomFound(room, null, String.valueOf(error)));
+                return;
+            }
+            ctx.<Supervisor.Msg, StartResult>ask(supervisor.get(),
+                    reply -> new Supervisor.StartChild(Room.childSpec(room, chat), reply), chat.settings().callTimeout(),
+                    (result, error) -> switch (result) {
                         case StartResult.Started(var p) -> new RoomFound(room, p.narrow(), null);
                         case StartResult.AlreadyStarted(var p) -> new RoomFound(room, p.narrow(), null);
                         case null -> new RoomFound(room, null, String.valueOf(error));
                         default -> new RoomFound(room, null, result.toString());
-                    }));
+                    });
+        }
+
+        /** The supervisor named a room process that has ended: ask once more (bounded as every failure). */
+        private void askAgain(Link l) {
+            if (++l.failures > MAX_ROOM_FAILURES) {
+                throw new IllegalStateException("room " + l.room + " cannot be reached: its supervisor keeps naming ended processes");
+            }
+            lookUp(l);
         }
 
         private void retryLater(Link l, String why) {
@@ -481,7 +513,7 @@ public final class Session {
         /** Monitors the room's process and sends it every unconfirmed request, in order. */
         private void attach(Link l, Pid<Room.Msg> pid) {
             l.resolving = false;
-            l.awaitRestart = 0;
+            l.barriers = 0;
             l.pid = pid;
             l.monitor = ctx.monitor(pid);
             byMonitor.put(l.monitor, l);
@@ -498,8 +530,8 @@ public final class Session {
             l.pid = null;
             l.monitor = null;
             // transient: a crashed room is restarted by the rooms supervisor; one that stopped is not
-            l.awaitRestart = reason instanceof ExitReason.Normal || reason instanceof ExitReason.Shutdown
-                    || reason instanceof ExitReason.NoProc ? 0 : RESTART_WAIT_LOOKUPS;
+            // (noproc: it had ended before the monitor, maybe crashed, so wait for the supervisor too)
+            l.barriers = reason instanceof ExitReason.Normal || reason instanceof ExitReason.Shutdown ? 0 : RESTART_BARRIERS;
             boolean waiting = l.unconfirmed.stream().anyMatch(m -> !(m instanceof Room.Rejoin));
             if (!waiting) {
                 l.deaths = 0; // it did not die of anything this session sent

@@ -10,8 +10,7 @@ import org.springframework.context.annotation.Configuration;
 public class NodeConfiguration {
 
     @Bean(destroyMethod = "")
-    public Node node(MailroomProperties properties) {
-        MailroomProperties.Scheduler s = properties.scheduler();
+    public Node node(SchedulerProperties s) {
         NodeConfig config = NodeConfig.defaults().withMessageBudget(s.messageBudget());
         if (s.threads() > 0) {
             config = config.withSchedulers(s.threads());
@@ -20,7 +19,7 @@ public class NodeConfiguration {
     }
 
     @Bean
-    public NodeLifecycle nodeLifecycle(Node node, MailroomProperties properties) {
-        return new NodeLifecycle(node, properties.scheduler().shutdownTimeout());
+    public NodeLifecycle nodeLifecycle(Node node, SchedulerProperties scheduler) {
+        return new NodeLifecycle(node, scheduler.shutdownTimeout());
     }
 }

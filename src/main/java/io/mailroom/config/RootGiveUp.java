@@ -26,15 +26,15 @@ public class RootGiveUp {
     private static final Logger LOG = LoggerFactory.getLogger(RootGiveUp.class);
 
     private final ApplicationContext context;
-    private final MailroomProperties.OnGiveUp policy;
+    private final SupervisionProperties.OnGiveUp policy;
     private final Duration haltAfter;
     private final AtomicBoolean stopping = new AtomicBoolean();
 
-    public RootGiveUp(ApplicationContext context, MailroomProperties properties) {
+    public RootGiveUp(ApplicationContext context, SupervisionProperties supervision, SchedulerProperties scheduler) {
         this.context = context;
-        this.policy = properties.root().onGiveUp();
+        this.policy = supervision.root().onGiveUp();
         // the tree and the node each get the shutdown timeout; the web server its own graceful phase
-        this.haltAfter = properties.scheduler().shutdownTimeout().multipliedBy(2).plusSeconds(40);
+        this.haltAfter = scheduler.shutdownTimeout().multipliedBy(2).plusSeconds(40);
     }
 
     /**
@@ -47,7 +47,7 @@ public class RootGiveUp {
 
     /** The node cannot go on because of {@code what}; same contract as {@link #rootEnded}. */
     public void nodeFailed(String what) {
-        if (policy == MailroomProperties.OnGiveUp.STAY) {
+        if (policy == SupervisionProperties.OnGiveUp.STAY) {
             LOG.error("{}: staying up with health DOWN (mailroom.root.on-give-up=stay)", what);
             return;
         }

@@ -1,6 +1,6 @@
 package io.mailroom.config;
 
-import io.mailroom.counter.CounterCatalog;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
@@ -9,6 +9,7 @@ import io.mailroom.supervision.Strategy;
 import io.mailroom.supervision.Supervisor;
 import io.mailroom.supervision.SupervisorListener;
 import io.mailroom.supervision.SupervisorSpec;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -29,51 +30,51 @@ import org.springframework.stereotype.Component;
  * ├── sessions   dynamic → session:&lt;user&gt;  (temporary)
  * └── counters   dynamic → counter:&lt;name&gt;  (permanent)
  * </pre>
- * Supervisors are found by their registered names, so callers always reach the current
- * incarnation after a restart.
+ * The root's children are contributed by the features, as {@link SupervisorSpec} beans started in
+ * their {@link org.springframework.core.annotation.Order @Order} (the chat's {@code rooms} and
+ * {@code sessions}, then the {@code counters}): the tree knows no feature, so no feature's
+ * package and this one depend on each other both ways. Supervisors are found by their registered
+ * names ({@link SupervisorNames}), so callers always reach the current incarnation after a restart.
  */
 @Component
 public class ServiceTree implements SmartLifecycle {
-    public static final String ROOT = "root";
-    public static final String ROOMS = "rooms";
-    public static final String SESSIONS = "sessions";
-    public static final String COUNTERS = "counters";
+    /** Aliases of {@link SupervisorNames}, which is where code outside the wiring should read them. */
+    public static final String ROOT = SupervisorNames.ROOT;
+    public static final String ROOMS = SupervisorNames.ROOMS;
+    public static final String SESSIONS = SupervisorNames.SESSIONS;
+    public static final String COUNTERS = SupervisorNames.COUNTERS;
 
     private static final Logger LOG = LoggerFactory.getLogger(ServiceTree.class);
 
     private final Node node;
-    private final MailroomProperties properties;
-    private final CounterCatalog counters;
+    private final SupervisionProperties supervision;
+    private final SchedulerProperties scheduler;
+    private final ObjectProvider<SupervisorSpec> branches;
     private final SupervisorListener listener;
     private final RootGiveUp giveUp;
     private volatile Pid<Supervisor.Msg> root;
     /** Set before the context stops the tree: the root's end is then asked for, not a give-up. */
     private volatile boolean stopping;
 
-    public ServiceTree(Node node, MailroomProperties properties, CounterCatalog counters,
+    /** @param branches the root's children, contributed by the features; started in their {@code @Order} */
+    public ServiceTree(Node node, SupervisionProperties supervision, SchedulerProperties scheduler,
+                       ObjectProvider<SupervisorSpec> branches,
                        ObjectProvider<SupervisorListener> listener, RootGiveUp giveUp) {
         this.node = node;
-        this.properties = properties;
-        this.counters = counters;
+        this.supervision = supervision;
+        this.scheduler = scheduler;
+        this.branches = branches;
         this.listener = listener.getIfAvailable(() -> SupervisorListener.NONE);
         this.giveUp = giveUp;
     }
 
     /** The root supervisor's spec: what Spring starts, and what a test can start on its own node. */
     SupervisorSpec rootSpec() {
-        SupervisorSpec rooms = SupervisorSpec.dynamic(ROOMS)
-                .withIntensity(properties.rooms().toIntensity()).withListener(listener);
-        SupervisorSpec sessions = SupervisorSpec.dynamic(SESSIONS)
-                .withIntensity(properties.sessions().toIntensity()).withListener(listener);
-        SupervisorSpec counterSupervisor = SupervisorSpec.dynamic(COUNTERS)
-                .withIntensity(properties.counters().toIntensity()).withListener(listener)
-                .withChildren(counters::childSpecs); // a restarted counters supervisor starts every counter again
-        List<ChildSpec<?>> children = List.of(
-                ChildSpec.supervisor(ROOMS, rooms),
-                ChildSpec.supervisor(SESSIONS, sessions),
-                ChildSpec.supervisor(COUNTERS, counterSupervisor));
+        List<ChildSpec<?>> children = new ArrayList<>();
+        branches.orderedStream().forEach(branch ->
+                children.add(ChildSpec.supervisor(branch.name(), branch.withListener(listener))));
         return SupervisorSpec.of(ROOT, Strategy.ONE_FOR_ONE, children)
-                .withIntensity(properties.root().toIntensity()).withListener(listener);
+                .withIntensity(supervision.root().toIntensity()).withListener(listener);
     }
 
     /** The supervisor registered as {@code name}, if it is running now. */
@@ -108,9 +109,9 @@ public class ServiceTree implements SmartLifecycle {
             return;
         }
         try {
-            Supervisor.stop(node, r).get(properties.scheduler().shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Supervisor.stop(node, r).get(scheduler.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warn("supervision tree did not stop within {}", properties.scheduler().shutdownTimeout());
+            LOG.warn("supervision tree did not stop within {}", scheduler.shutdownTimeout());
         } catch (ExecutionException e) {
             LOG.warn("stopping the supervision tree failed", e);
         } catch (InterruptedException e) {

@@ -40,10 +40,10 @@ public final class Counter {
         }
     }
 
-    /** A counter that starts at {@code initial} and records each start in {@code entry}. */
+    /** A counter that starts at {@code initial} and hands each start (its pid) to {@code entry}. */
     static Behavior<Msg> starting(CounterCatalog.Entry entry) {
         return Behaviors.setup(ctx -> {
-            entry.started();
+            entry.started(ctx.self());
             return counting(entry.initial(), entry);
         });
     }

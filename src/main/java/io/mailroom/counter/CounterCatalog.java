@@ -1,13 +1,16 @@
 package io.mailroom.counter;
 
+import io.mailroom.process.Pid;
 import io.mailroom.process.SpawnOptions;
 import io.mailroom.supervision.ChildSpec;
 import io.mailroom.supervision.Restart;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.stereotype.Component;
 
 /**
@@ -17,7 +20,9 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class CounterCatalog {
-    private static final SpawnOptions COUNTER = SpawnOptions.ofType("counter");
+    /** The process type of a counter. */
+    static final String TYPE = "counter";
+    private static final SpawnOptions COUNTER = SpawnOptions.ofType(TYPE);
 
     private final ConcurrentSkipListMap<String, Entry> entries = new ConcurrentSkipListMap<>();
 
@@ -53,11 +58,19 @@ public class CounterCatalog {
         return "counter:" + counter;
     }
 
-    /** One counter's lasting facts. */
+    /**
+     * One counter's lasting facts, and its current process: each incarnation hands its pid over as
+     * it starts, so a caller that found the last one dead waits on a future the next one completes,
+     * instead of asking the registry again and again.
+     */
     static final class Entry {
         private final String name;
         private final long initial;
         private final AtomicLong starts = new AtomicLong();
+        /** The latest incarnation's pid, or a future its first (or next) start completes. */
+        private final AtomicReference<CompletableFuture<Pid<Counter.Msg>>> incarnation =
+                new AtomicReference<>(new CompletableFuture<>());
+        private volatile boolean removed;
 
         Entry(String name, long initial) {
             this.name = name;
@@ -72,8 +85,50 @@ public class CounterCatalog {
             return initial;
         }
 
-        void started() {
+        /** Called by each incarnation's setup, on its own turn: it is the counter's process from now on. */
+        void started(Pid<Counter.Msg> pid) {
             starts.incrementAndGet();
+            while (true) {
+                CompletableFuture<Pid<Counter.Msg>> current = incarnation.get();
+                if (!current.isDone()) {
+                    current.complete(pid); // someone waits for exactly this start
+                    return;
+                }
+                if (incarnation.compareAndSet(current, CompletableFuture.completedFuture(pid))) {
+                    return;
+                }
+            }
+        }
+
+        /** The counter's latest process (maybe dead by now), or a future of its first start. */
+        CompletableFuture<Pid<Counter.Msg>> current() {
+            return incarnation.get();
+        }
+
+        /**
+         * A process other than {@code gone} (which ended): the next incarnation's pid once it has
+         * started; fails with {@link CounterException.Kind#NOT_FOUND} if the counter is deleted first.
+         */
+        CompletableFuture<Pid<Counter.Msg>> after(Pid<Counter.Msg> gone) {
+            while (true) {
+                CompletableFuture<Pid<Counter.Msg>> current = incarnation.get();
+                if (!current.isDone() || current.isCompletedExceptionally() || current.join() != gone) {
+                    return current;
+                }
+                CompletableFuture<Pid<Counter.Msg>> next = new CompletableFuture<>();
+                if (incarnation.compareAndSet(current, next)) {
+                    if (removed) {
+                        next.completeExceptionally(CounterException.notFound(name));
+                    }
+                    return next;
+                }
+            }
+        }
+
+        /** The counter was deleted and its process stopped: whoever still waits for a next one hears not found. */
+        void removed() {
+            removed = true;
+            incarnation.get().completeExceptionally(CounterException.notFound(name));
         }
 
         /** Starts after the first: each restart by the counters supervisor or by an escalation. */

@@ -1,6 +1,6 @@
 package io.mailroom.observe;
 
-import io.mailroom.config.ServiceTree;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import org.springframework.boot.health.contributor.Health;
@@ -25,7 +25,7 @@ public class MailroomHealthIndicator implements HealthIndicator {
     public Health health() {
         boolean schedulers = node.schedulersAlive();
         boolean timers = node.timersAlive();
-        Pid<?> root = node.whereis(ServiceTree.ROOT).orElse(null);
+        Pid<?> root = node.whereis(SupervisorNames.ROOT).orElse(null);
         Health.Builder health = schedulers && timers && root != null ? Health.up() : Health.down();
         health.withDetail("schedulers", schedulers ? "alive" : "dead")
                 .withDetail("schedulerThreads", node.schedulerStats().size())

@@ -1,6 +1,6 @@
 package io.mailroom.observe;
 
-import io.mailroom.config.ServiceTree;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.supervision.ChildInfo;
@@ -54,11 +54,11 @@ public class SupervisorsEndpoint {
 
     @ReadOperation
     public WebEndpointResponse<Map<String, Object>> tree() {
-        Pid<Supervisor.Msg> root = node.<Supervisor.Msg>whereis(ServiceTree.ROOT).orElse(null);
+        Pid<Supervisor.Msg> root = node.<Supervisor.Msg>whereis(SupervisorNames.ROOT).orElse(null);
         SupervisorReport report = root == null ? null : report(root);
         if (report == null) {
             Map<String, Object> error = new LinkedHashMap<>();
-            error.put("name", ServiceTree.ROOT);
+            error.put("name", SupervisorNames.ROOT);
             error.put("error", root == null ? "not running" : "timeout");
             return new WebEndpointResponse<>(error, WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE);
         }

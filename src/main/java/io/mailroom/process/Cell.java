@@ -318,6 +318,9 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
                 }
                 x.receiveTimer = null;
                 next = receive.onTimeout.apply(this);
+            } else if (m instanceof Piped<?, ?> piped) {
+                m = piped.map(); // here, on the process's own turn: see pipeToSelf
+                next = receive.receive(this, (M) m);
             } else {
                 next = receive.receive(this, (M) m);
             }
@@ -502,6 +505,14 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         long generation = ++x.timeoutGeneration;
         x.receiveTimer = node.timers.schedule(this, new ReceiveTimeout(generation),
                 ((Behavior.Receive<M>) behavior).timeoutNanos);
+    }
+
+    /** The stage's outcome goes to the mailbox as it is; {@link #dispatch} maps it on this process's turn. */
+    @Override
+    public <T> void pipeToSelf(java.util.concurrent.CompletionStage<T> stage,
+                               java.util.function.BiFunction<? super T, ? super Throwable, ? extends M> mapper) {
+        Objects.requireNonNull(mapper, "mapper");
+        stage.whenComplete((value, failure) -> deliver(Piped.of(value, failure, mapper)));
     }
 
     // ---------------------------------------------------------------- signals

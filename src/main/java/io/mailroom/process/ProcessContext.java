@@ -2,11 +2,14 @@ package io.mailroom.process;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 
 /**
  * What a process can do from inside its own handlers: its identity, spawning, links, monitors,
- * exit trapping and timers. A context is valid only on the process's own turn, from its handlers
+ * exit trapping, timers, and turning futures and requests into messages to itself. A context is valid only on the process's own turn, from its handlers
  * and setup: it is not thread-safe and must not be handed to other threads.
  *
  * @param <M> the process's message type
@@ -77,6 +80,32 @@ public interface ProcessContext<M> {
 
     /** Sends {@code message} to {@code target} after {@code delay}, unless cancelled first. */
     <T> TimerRef sendAfter(Pid<T> target, T message, Duration delay);
+
+    /**
+     * Sends this process the outcome of {@code stage} as a message, as Pekko's {@code pipeToSelf}:
+     * when the stage completes, its value (or what it failed with, a {@code CompletionException}
+     * unwrapped) waits in this process's mailbox behind what arrived before, and is passed to
+     * {@code mapper} when the process takes it out, on its own turn, never on the thread that
+     * completed the stage; the handler then gets the mapper's message. Exactly one of the mapper's
+     * arguments is meaningful: the failure is null on success. A mapper that throws, or returns
+     * null, crashes the process as a handler would. If the process has ended by then, the outcome
+     * is dropped; a stage that never completes keeps the process's object reachable, so give it a
+     * timeout (as {@link #ask} does).
+     */
+    <T> void pipeToSelf(CompletionStage<T> stage, BiFunction<? super T, ? super Throwable, ? extends M> mapper);
+
+    /**
+     * Request and reply from inside a process, as Pekko's {@code ActorContext.ask}: builds the
+     * request with a fresh reply pid, sends it to {@code target}, and delivers the mapped outcome to
+     * this process (see {@link #pipeToSelf}): the reply; or a {@link java.util.concurrent.TimeoutException}
+     * after {@code timeout}; or a {@link ProcessExitException} if the target is dead or dies first.
+     * The process does not wait: it goes on handling messages meanwhile. If this process ends first,
+     * the reply is dropped when it comes, and the call's monitor and timer end with it or the timeout.
+     */
+    default <Req, Resp> void ask(Pid<Req> target, Function<Pid<Resp>, ? extends Req> requestFactory, Duration timeout,
+                                 BiFunction<? super Resp, ? super Throwable, ? extends M> mapper) {
+        pipeToSelf(node().call(target, requestFactory, timeout), mapper);
+    }
 
     /** Registers this process under {@code name}; see {@link Node#register}. */
     void register(String name);

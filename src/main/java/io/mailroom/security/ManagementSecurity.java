@@ -1,6 +1,6 @@
 package io.mailroom.security;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.AdminProperties;
 import jakarta.servlet.http.HttpServletResponse;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -63,8 +63,8 @@ public class ManagementSecurity {
 
     /** The one management user; its password from {@code mailroom.admin.password}, or random and logged once. */
     @Bean
-    public UserDetailsService managementUsers(MailroomProperties properties) {
-        String password = properties.admin().password();
+    public UserDetailsService managementUsers(AdminProperties admin) {
+        String password = admin.password();
         if (password == null || password.isBlank()) {
             byte[] bytes = new byte[18];
             new SecureRandom().nextBytes(bytes);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.code_intelligence.jazzer.mutation.annotation.NotNull;
-import io.mailroom.web.Names;
+import io.mailroom.names.Names;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

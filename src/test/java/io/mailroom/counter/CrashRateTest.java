@@ -3,7 +3,7 @@ package io.mailroom.counter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.CounterProperties;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,8 +158,8 @@ class CrashRateTest {
 
     @Test
     void theDefaultsAreTwentyASecondWithABurstOfTwenty() {
-        MailroomProperties.Counters defaults = new org.springframework.boot.context.properties.bind.Binder()
-                .bindOrCreate("mailroom.counters", MailroomProperties.Counters.class);
+        CounterProperties defaults = new org.springframework.boot.context.properties.bind.Binder()
+                .bindOrCreate("mailroom.counters", CounterProperties.class);
         assertThat(defaults.crashRate()).isEqualTo(20.0);
         assertThat(defaults.crashBurst()).isEqualTo(20);
     }

@@ -2,7 +2,7 @@ package io.mailroom.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.AdminProperties;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.Pid;
 import io.mailroom.security.ManagementSecurity;
@@ -114,9 +114,9 @@ class ManagementSecurityTest extends ObserveTestSupport {
 
     @Test
     void anUnsetPasswordIsGeneratedAndLoggedOnce(CapturedOutput output) {
-        MailroomProperties unset = Binder.get(new org.springframework.core.env.StandardEnvironment())
-                .bindOrCreate("mailroom", Bindable.of(MailroomProperties.class));
-        assertThat(unset.admin().password()).isNull();
+        AdminProperties unset = Binder.get(new org.springframework.core.env.StandardEnvironment())
+                .bindOrCreate("mailroom.admin", Bindable.of(AdminProperties.class));
+        assertThat(unset.password()).isNull();
         UserDetails admin = new ManagementSecurity().managementUsers(unset).loadUserByUsername("admin");
 
         Matcher logged = Pattern.compile("generated actuator password for user 'admin': (\\S+)").matcher(output.getOut());
@@ -127,10 +127,10 @@ class ManagementSecurityTest extends ObserveTestSupport {
         assertThat(PasswordEncoderFactories.createDelegatingPasswordEncoder().matches(password, admin.getPassword()))
                 .isTrue();
 
-        MailroomProperties set = new Binder(new MapConfigurationPropertySource(
+        AdminProperties set = new Binder(new MapConfigurationPropertySource(
                 java.util.Map.of("mailroom.admin.password", "given")))
-                .bindOrCreate("mailroom", Bindable.of(MailroomProperties.class));
-        assertThat(set.admin().password()).isEqualTo("given");
+                .bindOrCreate("mailroom.admin", Bindable.of(AdminProperties.class));
+        assertThat(set.password()).isEqualTo("given");
     }
 
     Answer sendAs(String method, String path, String authorization) {

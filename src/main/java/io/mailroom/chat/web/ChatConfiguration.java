@@ -5,8 +5,8 @@ import io.mailroom.chat.ChatMetrics;
 import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.chat.SessionDirectory;
-import io.mailroom.config.MailroomProperties;
-import io.mailroom.config.ServiceTree;
+import io.mailroom.config.ChatProperties;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.Node;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mailroom.websocket.WebSocketServlet;
@@ -29,13 +29,13 @@ public class ChatConfiguration {
     static final int HTTP_HEADROOM = 1024;
 
     @Bean
-    public RoomStore roomStore(MailroomProperties properties) {
-        return new RoomStore(properties.chat().historySize());
+    public RoomStore roomStore(ChatProperties properties) {
+        return new RoomStore(properties.historySize());
     }
 
     @Bean
-    public SessionDirectory sessionDirectory(MailroomProperties properties) {
-        return new SessionDirectory(properties.chat().maxSessions());
+    public SessionDirectory sessionDirectory(ChatProperties properties) {
+        return new SessionDirectory(properties.maxSessions());
     }
 
     @Bean
@@ -45,14 +45,14 @@ public class ChatConfiguration {
 
     @Bean
     public ChatContext chatContext(Node node, ObjectMapper json, RoomStore rooms, SessionDirectory directory,
-                                   ChatMetrics metrics, MailroomProperties properties) {
-        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties.chat(), ServiceTree.ROOMS);
+                                   ChatMetrics metrics, ChatProperties properties) {
+        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties, SupervisorNames.ROOMS);
     }
 
     /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */
     @Bean
-    public WebSocketTransport chatTransport(ChatMetrics metrics, MailroomProperties properties) {
-        MailroomProperties.Chat chat = properties.chat();
+    public WebSocketTransport chatTransport(ChatMetrics metrics, ChatProperties properties) {
+        ChatProperties chat = properties;
         WebSocketSettings settings = new WebSocketSettings(chat.maxFrameBytes(), chat.outboundQueue().toBytes(),
                 chat.writeTimeout(), chat.sendTimeout(), chat.allowedOrigins(), chat.pingInterval());
         return new WebSocketTransport(settings, frame -> metrics.handedOff(frame.originNanos()));
@@ -60,7 +60,7 @@ public class ChatConfiguration {
 
     @Bean
     public ChatEndpoint chatEndpoint(ChatContext chat) {
-        return new ChatEndpoint(chat, ServiceTree.SESSIONS);
+        return new ChatEndpoint(chat, SupervisorNames.SESSIONS);
     }
 
     /** {@code /ws/chat}, on the same port and origin as the API and the UI, outside Spring MVC and Security. */
@@ -74,8 +74,8 @@ public class ChatConfiguration {
     }
 
     @Bean
-    public ChatSockets chatSockets(WebSocketTransport chatTransport, MailroomProperties properties) {
-        return new ChatSockets(chatTransport, properties.chat().sendTimeout());
+    public ChatSockets chatSockets(WebSocketTransport chatTransport, ChatProperties properties) {
+        return new ChatSockets(chatTransport, properties.sendTimeout());
     }
 
     /**
@@ -91,9 +91,9 @@ public class ChatConfiguration {
      * starve HTTP.
      */
     @Bean
-    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatConnector(MailroomProperties properties) {
-        long sendBuffer = properties.chat().socketSendBuffer().toBytes();
-        int connections = properties.chat().maxSessions() + HTTP_HEADROOM;
+    public WebServerFactoryCustomizer<TomcatServletWebServerFactory> chatConnector(ChatProperties properties) {
+        long sendBuffer = properties.socketSendBuffer().toBytes();
+        int connections = properties.maxSessions() + HTTP_HEADROOM;
         return factory -> factory.addConnectorCustomizers(connector -> {
             if (sendBuffer > 0) {
                 connector.setProperty("socket.txBufSize", String.valueOf(sendBuffer));

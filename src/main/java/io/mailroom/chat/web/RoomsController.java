@@ -4,7 +4,7 @@ import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomLog;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.web.ApiException;
-import io.mailroom.web.Names;
+import io.mailroom.names.Names;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.MediaType;

@@ -1,9 +1,12 @@
 package io.mailroom.observe.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mailroom.config.ServiceTree;
+import io.mailroom.names.SupervisorNames;
 import io.mailroom.process.Node;
+import io.mailroom.process.SpawnOptions;
+import java.util.ArrayList;
 import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -14,9 +17,15 @@ public class MetricsConfiguration {
     /** Per-type gauges share one process-table scan per second. */
     static final long CENSUS_MAX_AGE_MILLIS = 1000;
 
+    /** The runtime's own types: every supervisor, and a process spawned without a type. */
+    static final ProcessTypes RUNTIME_TYPES = ProcessTypes.of("supervisor", SpawnOptions.DEFAULT.type());
+
+    /** The runtime's types and those each feature declares (a {@link ProcessTypes} bean) are reported from the start. */
     @Bean
-    public RuntimeMetrics runtimeMetrics(Node node) {
-        return new RuntimeMetrics(node, CENSUS_MAX_AGE_MILLIS);
+    public RuntimeMetrics runtimeMetrics(Node node, ObjectProvider<ProcessTypes> declared) {
+        List<String> types = new ArrayList<>(RUNTIME_TYPES.types());
+        declared.orderedStream().forEach(t -> types.addAll(t.types()));
+        return new RuntimeMetrics(node, CENSUS_MAX_AGE_MILLIS, types);
     }
 
     /** {@code mailroom_scheduler_utilization{scheduler,state}}: running, spinning and parked shares. */
@@ -28,7 +37,6 @@ public class MetricsConfiguration {
     /** The {@link io.mailroom.supervision.SupervisorListener} the service tree hands to every supervisor. */
     @Bean
     public SupervisorMetrics supervisorMetrics(MeterRegistry registry) {
-        return new SupervisorMetrics(registry,
-                List.of(ServiceTree.ROOT, ServiceTree.ROOMS, ServiceTree.SESSIONS, ServiceTree.COUNTERS));
+        return new SupervisorMetrics(registry, SupervisorNames.ALL);
     }
 }

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.mailroom.process.Node;
 import io.mailroom.process.NodeStats;
 import io.mailroom.process.SchedulerStats;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,25 +33,30 @@ import java.util.function.ToLongFunction;
  * </pre>
  * The last four are beyond protocol.md §4's list (which they extend, changing none of it): a
  * storm of park/unpark cycles or of steals costs CPU that no per-process meter shows.
- * Per-type gauges come from one {@link ProcessCensus} scan per scrape. The usual types are
- * registered up front, so they read 0 rather than being absent; a type first seen in a scan gets
- * its gauges then (at most {@value #MAX_TYPES} types, so a bug cannot explode the series count).
+ * Per-type gauges come from one {@link ProcessCensus} scan per scrape. The types the app declares
+ * (given to the constructor) are registered up front, so they read 0 rather than being absent; a
+ * type first seen in a scan gets its gauges then (at most {@value #MAX_TYPES} types, so a bug
+ * cannot explode the series count). This class knows no process type of its own.
  */
 public final class RuntimeMetrics implements MeterBinder {
-    /** Types every scrape reports, alive or not. */
-    public static final List<String> KNOWN_TYPES = List.of("supervisor", "room", "session", "counter", "process");
     /** Exit reasons as exported; the runtime's {@code noproc} (never a real exit) counts with {@code other}. */
     public static final List<String> EXIT_REASONS = List.of("normal", "shutdown", "crash", "killed", "other");
     static final int MAX_TYPES = 64;
 
     private final Node node;
     private final ProcessCensus census;
+    /** Types every scrape reports, alive or not. */
+    private final List<String> knownTypes;
     private final Set<String> typesRegistered = ConcurrentHashMap.newKeySet();
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
 
-    /** Per-type sums are rescanned at most once per {@code censusMaxAgeMillis}. */
-    public RuntimeMetrics(Node node, long censusMaxAgeMillis) {
+    /**
+     * Per-type sums are rescanned at most once per {@code censusMaxAgeMillis}; {@code knownTypes}
+     * are reported from the first scrape on, alive or not.
+     */
+    public RuntimeMetrics(Node node, long censusMaxAgeMillis, Collection<String> knownTypes) {
         this.node = node;
+        this.knownTypes = List.copyOf(new LinkedHashSet<>(knownTypes));
         this.census = new ProcessCensus(node, TimeUnit.MILLISECONDS.toNanos(censusMaxAgeMillis));
         this.census.onScan(snapshot -> snapshot.byType().keySet().forEach(this::registerType));
     }
@@ -58,7 +64,7 @@ public final class RuntimeMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         registries.add(registry);
-        Set<String> types = new LinkedHashSet<>(KNOWN_TYPES);
+        Set<String> types = new LinkedHashSet<>(knownTypes);
         types.addAll(typesRegistered);
         for (String type : types) {
             registerType(registry, type);

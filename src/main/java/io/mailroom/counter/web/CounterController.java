@@ -1,6 +1,10 @@
-package io.mailroom.counter;
+package io.mailroom.counter.web;
 
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.CounterProperties;
+import io.mailroom.counter.CounterException;
+import io.mailroom.counter.CounterService;
+import io.mailroom.counter.CounterView;
+import io.mailroom.counter.CrashRate;
 import io.mailroom.web.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -8,8 +12,10 @@ import java.time.Duration;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -21,7 +27,10 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-/** The counters REST API of protocol.md §3. */
+/**
+ * The counters REST API of protocol.md §3: parses the request, calls {@link CounterService}, and
+ * answers its {@link CounterException}s as RFC 9457 problems with the contract's statuses.
+ */
 @RestController
 @RequestMapping(path = "/api/counters", produces = MediaType.APPLICATION_JSON_VALUE)
 public class CounterController {
@@ -32,10 +41,9 @@ public class CounterController {
     private final ObjectMapper json;
     private final CrashRate crashRate;
 
-    public CounterController(CounterService counters, ObjectMapper json, MailroomProperties properties) {
+    public CounterController(CounterService counters, ObjectMapper json, CounterProperties c) {
         this.counters = counters;
         this.json = json;
-        MailroomProperties.Counters c = properties.counters();
         this.crashRate = new CrashRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
     }
 
@@ -99,6 +107,19 @@ public class CounterController {
     public ResponseEntity<Void> delete(@PathVariable String name) {
         counters.delete(name);
         return ResponseEntity.noContent().build();
+    }
+
+    /** The service's refusals and failures, each with its status in the contract. */
+    @ExceptionHandler(CounterException.class)
+    public ResponseEntity<ProblemDetail> refused(CounterException e) {
+        HttpStatus status = switch (e.kind()) {
+            case INVALID_NAME -> HttpStatus.BAD_REQUEST;
+            case NOT_FOUND -> HttpStatus.NOT_FOUND;
+            case ALREADY_EXISTS -> HttpStatus.CONFLICT;
+            case OVERFLOW -> HttpStatus.UNPROCESSABLE_CONTENT;
+            case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+        };
+        return ResponseEntity.status(status).body(ProblemDetail.forStatusAndDetail(status, e.getMessage()));
     }
 
     private JsonNode parseObject(String body) {
