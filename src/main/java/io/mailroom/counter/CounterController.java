@@ -1,6 +1,7 @@
 package io.mailroom.counter;
 
 import io.mailroom.config.MailroomProperties;
+import io.mailroom.web.AddressRate;
 import io.mailroom.web.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -30,13 +31,13 @@ public class CounterController {
 
     private final CounterService counters;
     private final ObjectMapper json;
-    private final CrashRate crashRate;
+    private final AddressRate crashRate;
 
     public CounterController(CounterService counters, ObjectMapper json, MailroomProperties properties) {
         this.counters = counters;
         this.json = json;
         MailroomProperties.Counters c = properties.counters();
-        this.crashRate = new CrashRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
+        this.crashRate = new AddressRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -86,7 +87,7 @@ public class CounterController {
      */
     @PostMapping("/{name}/crash")
     public ResponseEntity<Void> crash(@PathVariable String name, HttpServletRequest request) {
-        CrashRate.Decision decision = crashRate.take(request.getRemoteAddr());
+        AddressRate.Decision decision = crashRate.take(request.getRemoteAddr());
         if (!decision.allowed()) {
             throw ApiException.tooManyRequests("too many crash requests from this address: at most "
                     + crashRate + "; nothing was crashed", Duration.ofNanos(decision.retryAfterNanos()));
