@@ -94,10 +94,16 @@ public record MailroomProperties(
     }
 
     /**
-     * @param password  the password of the actuator user {@code admin}; when unset or blank, a random
-     *                  one is generated and logged once at start-up
+     * @param password        the password of the actuator user {@code admin}; when unset or blank, a random
+     *                        one is generated and logged once at start-up
+     * @param failedAuthRate  failed logins a second each client address may make; beyond the bucket,
+     *                        429 without checking the password; 0 turns the limit off
+     * @param failedAuthBurst failed logins an address may make at once after a quiet spell
      */
-    public record Admin(String password) {}
+    public record Admin(
+            String password,
+            @DefaultValue("10") double failedAuthRate,
+            @DefaultValue("20") int failedAuthBurst) {}
 
     /**
      * The chat's limits, with the contract's defaults.

@@ -24,9 +24,7 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.status());
         if (e.retryAfter() != null) {
-            // whole seconds, rounded up: a client that waits that long finds a token
-            long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
-            answer.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+            answer.header(HttpHeaders.RETRY_AFTER, Problems.retryAfterSeconds(e.retryAfter()));
         }
         return answer.body(problem);
     }
