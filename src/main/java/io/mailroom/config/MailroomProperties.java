@@ -16,6 +16,7 @@ import org.springframework.util.unit.DataSize;
  * @param counters  the counters supervisor and the counters API
  * @param admin     the management (actuator) login
  * @param chat      the WebSocket chat (protocol.md §1) and the rooms API (§2)
+ * @param http      limits on every HTTP request
  */
 @ConfigurationProperties("mailroom")
 public record MailroomProperties(
@@ -25,7 +26,8 @@ public record MailroomProperties(
         @DefaultValue Intensity sessions,
         @DefaultValue Counters counters,
         @DefaultValue Admin admin,
-        @DefaultValue Chat chat) {
+        @DefaultValue Chat chat,
+        @DefaultValue Http http) {
 
     /**
      * @param threads         scheduler threads; 0 means one per available processor
@@ -165,4 +167,9 @@ public record MailroomProperties(
                 @DefaultValue("200") int capacity,
                 @DefaultValue("10") double refillPerSecond) {}
     }
+
+    /**
+     * @param maxBody the largest request body; a larger one is answered 413 problem+json unread
+     */
+    public record Http(@DefaultValue("64KB") DataSize maxBody) {}
 }

@@ -15,8 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * RFC 9457 problem+json written straight to a servlet response, for the answers given before
  * Spring MVC is reached (a security entry point, a servlet filter), in the shape
- * {@link ApiExceptionHandler} gives the REST API's: {@code type}, {@code title}, {@code status},
- * {@code detail}, {@code instance}.
+ * {@link ApiExceptionHandler} gives the REST API's: {@code title}, {@code status}, {@code detail},
+ * {@code instance}.
  */
 public final class Problems {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -31,15 +31,7 @@ public final class Problems {
      */
     public static void write(HttpServletResponse response, HttpStatus status, String detail, String instance,
             Duration retryAfter) throws IOException {
-        Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("type", "about:blank");
-        problem.put("title", status.getReasonPhrase());
-        problem.put("status", status.value());
-        problem.put("detail", detail);
-        if (instance != null) {
-            problem.put("instance", instance);
-        }
-        byte[] body = JSON.writeValueAsBytes(problem);
+        byte[] body = json(status.value(), status.getReasonPhrase(), detail, instance).getBytes(StandardCharsets.UTF_8);
         response.setStatus(status.value());
         if (retryAfter != null) {
             response.setHeader(HttpHeaders.RETRY_AFTER, retryAfterSeconds(retryAfter));
@@ -49,6 +41,18 @@ public final class Problems {
         response.setContentLength(body.length);
         response.getOutputStream().write(body);
         response.flushBuffer();
+    }
+
+    /** The problem as JSON; no {@code type}, which then means {@code about:blank}, as Spring MVC writes it. */
+    static String json(int status, String title, String detail, String instance) {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("title", title);
+        problem.put("status", status);
+        problem.put("detail", detail);
+        if (instance != null) {
+            problem.put("instance", instance);
+        }
+        return JSON.writeValueAsString(problem);
     }
 
     /** {@code Retry-After} in whole seconds, rounded up: a client that waits that long finds a token. */
