@@ -2,11 +2,17 @@ package io.mailroom.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -19,8 +25,8 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * The limits on one HTTP request (issue 11), through the real Tomcat: a body past
- * {@code mailroom.http.max-body}, declared or chunked, is 413 problem+json and never read whole,
- * and the service answers normally after each.
+ * {@code mailroom.http.max-body}, declared or chunked, is 413 problem+json and never read whole; a
+ * huge header or path gets Tomcat's 400, as problem+json; and the service answers normally after each.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @Timeout(120)
@@ -95,6 +101,64 @@ class RequestLimitsTest {
         assertThat(json.readTree(answer.body()).get("detail").asString())
                 .isEqualTo("the request body is larger than " + MAX_BODY + " bytes");
         stillServes("limit-chunked");
+    }
+
+    @Test
+    void aHugeHeaderIsRefusedByTomcat() throws IOException {
+        String answer = raw("GET /api/counters HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(64 * 1024)
+                + "\r\nConnection: close\r\n\r\n");
+        assertTomcatProblem(answer);
+        stillServes("limit-header");
+    }
+
+    @Test
+    void aHugePathIsRefusedByTomcat() throws IOException {
+        String answer = raw("GET /api/counters/" + "a".repeat(64 * 1024) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Connection: close\r\n\r\n");
+        assertTomcatProblem(answer);
+        stillServes("limit-path");
+    }
+
+    /**
+     * Tomcat refuses the request before the application sees it: 400 (it has no 414 or 431), the
+     * connection closed, and a problem+json body from {@link ProblemErrorReportValve} instead of
+     * Tomcat's HTML page.
+     */
+    void assertTomcatProblem(String answer) {
+        int end = answer.indexOf("\r\n\r\n");
+        assertThat(end).as(answer).isPositive();
+        String head = answer.substring(0, end).toLowerCase(java.util.Locale.ROOT);
+        assertThat(head).startsWith("http/1.1 400 ").contains("\r\nconnection: close")
+                .contains("\r\ncontent-type: application/problem+json");
+        JsonNode problem = json.readTree(answer.substring(end + 4));
+        assertThat(problem.get("status").asInt()).isEqualTo(400);
+        assertThat(problem.get("detail").asString()).contains("larger than the server accepts");
+    }
+
+    /** Sends {@code request} on a socket of its own and reads the answer until the server closes. */
+    String raw(String request) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            try {
+                out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            } catch (IOException refusedMidway) {
+                // the server may answer and close before the whole request is written
+            }
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[8192];
+            try {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    answer.write(buffer, 0, n);
+                }
+            } catch (IOException reset) {
+                // a reset after the answer: what was read is the answer
+            }
+            return answer.toString(StandardCharsets.UTF_8);
+        }
     }
 
     /** {@code size} spaces, made as they are read. */
