@@ -4,10 +4,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -24,11 +27,22 @@ public class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(e.status(), e.getMessage());
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.status());
         if (e.retryAfter() != null) {
-            // whole seconds, rounded up: a client that waits that long finds a token
-            long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
-            answer.header(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+            answer.header(HttpHeaders.RETRY_AFTER, Problems.retryAfterSeconds(e.retryAfter()));
         }
         return answer.body(problem);
+    }
+
+    /** A chunked body past {@code mailroom.http.max-body} ({@link RequestBodyLimit}) is 413, not 400. */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof RequestBodyLimit.BodyTooLargeException tooLarge) {
+                return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                        .body(ProblemDetail.forStatusAndDetail(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage()));
+            }
+        }
+        return super.handleHttpMessageNotReadable(e, headers, status, request);
     }
 
     @ExceptionHandler(Exception.class)

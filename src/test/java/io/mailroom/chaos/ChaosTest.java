@@ -3,7 +3,7 @@ package io.mailroom.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.chat.SessionDirectory;
-import io.mailroom.config.MailroomProperties;
+import io.mailroom.config.ChatProperties;
 import io.mailroom.process.Node;
 import io.mailroom.websocket.WebSocketTransport;
 import java.io.IOException;
@@ -54,7 +54,7 @@ class ChaosTest {
     WebSocketTransport transport;
 
     @Autowired
-    MailroomProperties properties;
+    ChatProperties chat;
 
     @Test
     @Timeout(value = 30, unit = java.util.concurrent.TimeUnit.MINUTES) // the long runs of bench/chaos.sh too
@@ -85,6 +85,6 @@ class ChaosTest {
         assertThat(report.socketsAfter()).as("sockets").isEqualTo(report.socketsBefore());
         assertThat(report.heapAfter()).as("heap after a full GC")
                 .isLessThan(report.heapBefore() + HEAP_MARGIN + report.messages() * HEAP_PER_MESSAGE
-                        + (long) settings.rooms() * properties.chat().historySize() * HEAP_PER_SLOT);
+                        + (long) settings.rooms() * chat.historySize() * HEAP_PER_SLOT);
     }
 }

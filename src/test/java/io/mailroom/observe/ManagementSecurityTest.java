@@ -1,10 +1,12 @@
 package io.mailroom.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mailroom.config.AdminProperties;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.Pid;
+import io.mailroom.security.AdminAuthenticationProvider;
 import io.mailroom.security.ManagementSecurity;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -16,8 +18,8 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.security.crypto.factory.PasswordEncoderFactories;
-import org.springframework.security.core.userdetails.UserDetails;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import tools.jackson.databind.JsonNode;
 
 /** protocol.md §4's access rules, through the real filter chain. */
@@ -117,15 +119,18 @@ class ManagementSecurityTest extends ObserveTestSupport {
         AdminProperties unset = Binder.get(new org.springframework.core.env.StandardEnvironment())
                 .bindOrCreate("mailroom.admin", Bindable.of(AdminProperties.class));
         assertThat(unset.password()).isNull();
-        UserDetails admin = new ManagementSecurity().managementUsers(unset).loadUserByUsername("admin");
+        AdminAuthenticationProvider admin = new ManagementSecurity().adminAuthentication(unset);
 
         Matcher logged = Pattern.compile("generated actuator password for user 'admin': (\\S+)").matcher(output.getOut());
         assertThat(logged.find()).as("the password is logged").isTrue();
         String password = logged.group(1);
         assertThat(logged.find()).as("once").isFalse();
         assertThat(password).hasSizeGreaterThanOrEqualTo(20);
-        assertThat(PasswordEncoderFactories.createDelegatingPasswordEncoder().matches(password, admin.getPassword()))
-                .isTrue();
+        assertThat(admin.authenticate(UsernamePasswordAuthenticationToken.unauthenticated("admin", password))
+                .isAuthenticated()).isTrue();
+        assertThatThrownBy(() -> admin.authenticate(
+                UsernamePasswordAuthenticationToken.unauthenticated("admin", password + "x")))
+                .isInstanceOf(BadCredentialsException.class);
 
         AdminProperties set = new Binder(new MapConfigurationPropertySource(
                 java.util.Map.of("mailroom.admin.password", "given")))

@@ -4,7 +4,7 @@ import io.mailroom.config.CounterProperties;
 import io.mailroom.counter.CounterException;
 import io.mailroom.counter.CounterService;
 import io.mailroom.counter.CounterView;
-import io.mailroom.counter.CrashRate;
+import io.mailroom.web.AddressRate;
 import io.mailroom.web.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -39,12 +39,12 @@ public class CounterController {
 
     private final CounterService counters;
     private final ObjectMapper json;
-    private final CrashRate crashRate;
+    private final AddressRate crashRate;
 
     public CounterController(CounterService counters, ObjectMapper json, CounterProperties c) {
         this.counters = counters;
         this.json = json;
-        this.crashRate = new CrashRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
+        this.crashRate = new AddressRate(c.crashRate(), c.crashBurst(), CRASH_RATE_ADDRESSES);
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -94,7 +94,7 @@ public class CounterController {
      */
     @PostMapping("/{name}/crash")
     public ResponseEntity<Void> crash(@PathVariable String name, HttpServletRequest request) {
-        CrashRate.Decision decision = crashRate.take(request.getRemoteAddr());
+        AddressRate.Decision decision = crashRate.take(request.getRemoteAddr());
         if (!decision.allowed()) {
             throw ApiException.tooManyRequests("too many crash requests from this address: at most "
                     + crashRate + "; nothing was crashed", Duration.ofNanos(decision.retryAfterNanos()));
