@@ -103,10 +103,13 @@ public record MailroomProperties(
      * The chat's limits, with the contract's defaults.
      *
      * @param historySize         messages each room stores, at least (the contract's 1000)
+     * @param historyBudget       UTF-8 bytes of stored message frames across all rooms (v1.1); past it the
+     *                            history of rooms without members is dropped, least recently used first
      * @param joinHistory         messages in {@code joined} without {@code since}
      * @param catchUpLimit        messages in {@code joined} with {@code since}, at most
      * @param catchUpBytes        bytes of history frames in {@code joined} with {@code since}, at most (v1.1);
-     *                            past either bound {@code joined} says {@code "more":true}
+     *                            past either bound {@code joined} says {@code "more":true}; the same bound
+     *                            holds for the body of {@code GET /api/rooms/{room}/messages}
      * @param maxSessions         live sessions at once; one more is refused with {@code server_full}
      * @param maxRoomsPerSession  rooms one session may be in ({@code too_many_rooms} beyond)
      * @param maxFrameBytes       the largest inbound frame, in UTF-8 bytes ({@code frame_too_large} beyond)
@@ -131,6 +134,7 @@ public record MailroomProperties(
      */
     public record Chat(
             @DefaultValue("1000") int historySize,
+            @DefaultValue("256MB") DataSize historyBudget,
             @DefaultValue("50") int joinHistory,
             @DefaultValue("1000") int catchUpLimit,
             @DefaultValue("1MB") DataSize catchUpBytes,

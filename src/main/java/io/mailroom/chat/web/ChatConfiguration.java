@@ -30,7 +30,7 @@ public class ChatConfiguration {
 
     @Bean
     public RoomStore roomStore(MailroomProperties properties) {
-        return new RoomStore(properties.chat().historySize());
+        return new RoomStore(properties.chat().historySize(), properties.chat().historyBudget().toBytes());
     }
 
     @Bean
@@ -39,8 +39,8 @@ public class ChatConfiguration {
     }
 
     @Bean
-    public ChatMetrics chatMetrics(MeterRegistry registry, SessionDirectory directory) {
-        return new ChatMetrics(registry, directory::count);
+    public ChatMetrics chatMetrics(MeterRegistry registry, SessionDirectory directory, RoomStore rooms) {
+        return new ChatMetrics(registry, directory::count, rooms);
     }
 
     @Bean
