@@ -1,7 +1,9 @@
 // The chat protocol (protocol.md §1) as a browser object, without any DOM: one WebSocket, the
 // rooms this tab wants to be in, their messages by seq, and messages of our own that are still
 // pending. It reconnects by itself with back-off, resumes its name with the session token, and
-// joins its rooms again with `since` so that nothing sent meanwhile is lost or shown twice.
+// joins its rooms again with `since` so that nothing sent meanwhile is lost or shown twice. Seqs
+// belong to the room's epoch (v1.1): when a `joined` names another epoch than the one our seqs came
+// from (the server started the room again from seq 1), those messages are dropped, never mixed.
 //
 // Events (all CustomEvent, details in brackets):
 //   status   {status, attempt, retryAt, reason}   status: idle | connecting | online | waiting | stopped
@@ -63,6 +65,7 @@ class RoomState {
     this.pending = [];          // our own, not acknowledged: {key, ref, text, state: 'pending'|'failed', error, transmitted}
     this.unread = 0;
     this.truncated = false;     // some messages we missed are no longer stored
+    this.epoch = null;          // the epoch our seqs belong to (v1.1); null before the first joined
     this.notes = [];            // {key, note: true, afterSeq, text}: system notes in the message list
   }
 
@@ -328,12 +331,23 @@ export class ChatClient extends EventTarget {
     room.joining = false;
     room.everJoined = true;
     room.members = [...(frame.members ?? [])];
+    if (room.epoch !== null && frame.epoch !== room.epoch) {
+      // the room's seqs started again: ours mean other messages now. Drop them, and join again
+      // without since (this history answered a since of the old epoch), as the contract says.
+      this.startEpoch(room, frame.epoch);
+      // our pending messages go out when that joined comes, as on any join
+      room.joined = false;
+      room.joining = this.transmit({ type: 'join', room: room.name });
+      this.emit('room', { room: room.name, change: 'messages' });
+      this.emit('rooms');
+      return;
+    }
+    room.epoch = frame.epoch ?? null;
     if (frame.truncated) {
       room.truncated = true;
       room.notes.push({ key: `n${++localIds}`, note: true, afterSeq: room.lastSeq, text: 'Some messages from while you were away are no longer stored.' });
     }
     const history = frame.history ?? [];
-    const previous = room.lastSeq;
     this.addStored(room, history);
     if (!rejoin) room.unread = 0; // the backlog shown on a first join is not news
     // our pending messages that did not make it into the history were never accepted: send them now
@@ -344,7 +358,17 @@ export class ChatClient extends EventTarget {
     this.emit('rooms');
     // more (v1.1): the catch-up stopped at 1,000 messages or 1 MiB; page on with REST
     if (rejoin && (frame.more || history.length >= PAGE)) this.catchUp(room, room.lastSeq);
-    if (rejoin && history.length === 0 && previous > 0) this.checkForReset(room);
+  }
+
+  /** Forgets every message of the room's previous epoch (our pending ones stay) and notes the restart. */
+  startEpoch(room, epoch) {
+    room.epoch = epoch ?? null;
+    room.messages = [];
+    room.seqs.clear();
+    room.lastSeq = 0;
+    room.unread = 0;
+    room.truncated = false;
+    room.notes = [{ key: `n${++localIds}`, note: true, afterSeq: 0, text: 'The server started this room afresh: earlier messages are no longer shown.' }];
   }
 
   onLeft(frame) {
@@ -452,46 +476,29 @@ export class ChatClient extends EventTarget {
     list.splice(i, 0, item);
   }
 
-  /** Fetches stored messages after seq over REST, page by page (history holds at most 1000). */
+  /**
+   * Fetches stored messages after seq over REST, page by page, for as long as the server says
+   * `Mailroom-More: true`: a page ends at 1000 messages or 1 MiB of frames, whichever comes first,
+   * so its length alone does not tell whether we have caught up. A page of another epoch is not
+   * ours: the room started again, and the next joined says so.
+   */
   async catchUp(room, since) {
     try {
-      for (let after = since, pages = 0; pages < 20; pages++) {
+      for (let after = since; ;) {
         const response = await this.fetch(`/api/rooms/${encodeURIComponent(room.name)}/messages?since=${after}&limit=${PAGE}`,
           { credentials: 'omit', cache: 'no-store' });
         if (!response.ok) return;
+        const epoch = response.headers.get('Mailroom-Epoch');
         const page = await response.json();
-        if (this.rooms.get(room.name) !== room) return;
+        if (this.rooms.get(room.name) !== room || (epoch !== null && epoch !== room.epoch)) return;
         this.addStored(room, page);
-        if (page.length < PAGE) return;
-        after = page[page.length - 1].seq;
+        const last = page.length ? page[page.length - 1].seq : after;
+        // the seq must rise every page, so the loop ends whatever the server says
+        if (response.headers.get('Mailroom-More') !== 'true' || !(last > after)) return;
+        after = last;
       }
     } catch {
       // offline again: the next re-join asks with since
-    }
-  }
-
-  /**
-   * After a re-join with nothing new: if the server's room is behind what we saw, the server
-   * started afresh (its seqs begin at 1 again), so old seqs must not hide new messages.
-   */
-  async checkForReset(room) {
-    try {
-      const response = await this.fetch(`/api/rooms/${encodeURIComponent(room.name)}`, { credentials: 'omit', cache: 'no-store' });
-      if (!response.ok) return;
-      const info = await response.json();
-      if (this.rooms.get(room.name) !== room || !(info.lastSeq < room.lastSeq)) return;
-      // keep the old messages shown, above the new ones, under seqs the server will never use
-      room.seqs.clear();
-      room.messages.forEach((m, i) => {
-        m.seq = i - room.messages.length;
-        room.seqs.add(m.seq);
-      });
-      room.lastSeq = 0;
-      room.notes.push({ key: `n${++localIds}`, note: true, afterSeq: -1, text: 'The server was restarted: the room starts again here.' });
-      this.addStored(room, await (await this.fetch(`/api/rooms/${encodeURIComponent(room.name)}/messages?since=0&limit=${PAGE}`,
-        { credentials: 'omit', cache: 'no-store' })).json());
-    } catch {
-      // best effort
     }
   }
 }

@@ -214,17 +214,16 @@ public final class Frames {
         }));
     }
 
-    /** {@code joined}: members sorted by the caller; history entries are complete message frames. */
-    public OutFrame joined(String room, List<String> members, List<OutFrame> history, boolean truncated) {
-        return joined(room, members, history, truncated, false);
-    }
-
-    /** {@code joined} with {@code "more":true} when stored messages after {@code history} were left out. */
-    public OutFrame joined(String room, List<String> members, List<OutFrame> history, boolean truncated,
-                           boolean more) {
+    /**
+     * {@code joined}: the room's {@code epoch} (v1.1), members sorted by the caller, history entries
+     * complete message frames; {@code "more":true} when stored messages after {@code history} were left out.
+     */
+    public OutFrame joined(String room, String epoch, List<String> members, List<OutFrame> history,
+                           boolean truncated, boolean more) {
         return OutFrame.of(write(g -> {
             g.writeStringProperty("type", "joined");
             g.writeStringProperty("room", room);
+            g.writeStringProperty("epoch", epoch);
             g.writeName("members");
             g.writeStartArray();
             for (String m : members) {

@@ -30,7 +30,8 @@ import java.util.Map;
  * <p>Its roster lives in the log too, so a restarted room knows its members at once: it monitors
  * them again and fans out to them from its first message on. The sessions see the old process go
  * (they monitor it), find the new one and send it what it did not confirm; the client notices
- * nothing. A room whose roster stays empty for {@code room-idle-timeout} stops.
+ * nothing. A room whose roster stays empty for {@code room-idle-timeout} stops; its log is freed
+ * then unless it still stores messages ({@link RoomStore}).
  */
 public final class Room {
 
@@ -72,7 +73,7 @@ public final class Room {
     /** A room picking up where its log stands: monitors the members on the roster. */
     public static Behavior<Msg> start(String room, ChatContext chat) {
         return Behaviors.setup(ctx -> {
-            State state = new State(room, chat, chat.rooms().log(room), ctx);
+            State state = new State(room, chat, chat.rooms().attach(room, ctx.self()), ctx);
             for (RoomLog.Member m : state.roster) {
                 state.monitors.put(m.session(), ctx.monitor(m.session()));
             }
@@ -161,7 +162,7 @@ public final class Room {
             String ts = Frames.timestamp(Instant.now());
             Session.Broadcast message = new Session.Broadcast(room, seq,
                     frames.message(room, seq, roster[i].user(), text, ts, now));
-            log.append(seq, message.frame());
+            chat.rooms().append(log, seq, message.frame());
             // stored: from here on nothing can fail, so it is fanned out and acknowledged in this same turn
             broadcast(session, message);
             session.send(new Session.Accepted(room, seq, ts, ref));
@@ -185,6 +186,8 @@ public final class Room {
                     return Behaviors.same();
                 }
                 case Signal.PostStop p -> {
+                    // a log with no members and no messages is freed now; one that has either stays for the next process
+                    chat.rooms().detach(log, ctx.self());
                     chat.metrics().roomStopped();
                     return Behaviors.same();
                 }
@@ -197,11 +200,11 @@ public final class Room {
         private OutFrame joinedFrame(Long since) {
             List<String> members = log.memberNames();
             if (since == null) {
-                return frames.joined(room, members, log.last(chat.settings().joinHistory()), false);
+                return frames.joined(room, log.epoch(), members, log.last(chat.settings().joinHistory()), false, false);
             }
             RoomLog.Slice slice = log.since(since, chat.settings().catchUpLimit(),
                     chat.settings().catchUpBytes().toBytes());
-            return frames.joined(room, members, slice.frames(), slice.truncated(), slice.more());
+            return frames.joined(room, log.epoch(), members, slice.frames(), slice.truncated(), slice.more());
         }
 
         // ---- the roster

@@ -1,34 +1,196 @@
 package io.mailroom.chat;
 
+import io.mailroom.process.Pid;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Every room's {@link RoomLog}, kept for the life of the node: room processes come and go (they
- * crash and are restarted, they stop when idle), their logs stay. Thread-safe.
+ * Every room's {@link RoomLog} that is in use, and the node's history budget. Room processes come
+ * and go (they crash and are restarted, they stop when idle); a log stays while its room has a
+ * process, members or stored messages, so a crash loses nothing. Thread-safe: rooms run on several
+ * schedulers and share it.
+ *
+ * <p><b>Freeing.</b> A log that has none of the three is let go (a {@code join}/{@code leave} loop
+ * over ever new rooms must not pile up logs). If its room had messages, a tombstone of its last seq
+ * and epoch stays (a few dozen bytes), so the next log of that room numbers on in the same epoch.
+ * At most {@link #MAX_TOMBSTONES} are kept, least recently used going first; a room whose
+ * tombstone went starts again from seq 1 under a new epoch, which the contract allows (the
+ * history was lost) and clients notice by the epoch.
+ *
+ * <p><b>Budget.</b> The UTF-8 bytes of every stored frame are summed in one atomic counter. When a
+ * message takes the total past {@code budget}, the history of rooms without members is dropped,
+ * least recently used first, until the total is back under 90 % of it (so the scan, which looks at
+ * every log, runs once per tenth of the budget at most). Rooms with members keep theirs, so each
+ * keeps at least its last {@code capacity} messages. One thread drops at a time; the others go on.
+ *
+ * <p>Every change of which log a room has (create, attach, free) runs inside
+ * {@link ConcurrentHashMap#compute} on the room's key, so it is atomic per room and needs no lock
+ * of the store's.
  */
 public final class RoomStore {
-    private final ConcurrentSkipListMap<String, RoomLog> logs = new ConcurrentSkipListMap<>();
+    /** Tombstones kept at most: about 100 bytes each with the room's name, so ~10 MB. */
+    public static final int MAX_TOMBSTONES = 100_000;
+
+    /** What a freed log leaves behind when its room had messages. */
+    private record Tombstone(String epoch, long lastSeq) {}
+
+    private final ConcurrentHashMap<String, RoomLog> logs = new ConcurrentHashMap<>();
+    private final Map<String, Tombstone> tombstones = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Tombstone> eldest) {
+            return size() > MAX_TOMBSTONES;
+        }
+    };
     private final int capacity;
+    private final long budget;
+    private final long lowWater;
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicBoolean dropping = new AtomicBoolean();
+    /** Epochs are this node's random prefix and a serial: unique per log, unguessable across restarts. */
+    private final String node = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
+    private final AtomicLong epochs = new AtomicLong();
 
+    /** A store without a budget. */
     public RoomStore(int capacity) {
+        this(capacity, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param capacity messages each room stores at most
+     * @param budget   UTF-8 bytes of stored frames across rooms past which rooms without members lose theirs
+     */
+    public RoomStore(int capacity, long budget) {
+        if (budget < 1) {
+            throw new IllegalArgumentException("budget must be >= 1 byte, was " + budget);
+        }
         this.capacity = capacity;
+        this.budget = budget;
+        this.lowWater = budget - budget / 10;
     }
 
-    /** The room's log, created empty on first use. */
-    public RoomLog log(String room) {
-        return logs.computeIfAbsent(room, r -> new RoomLog(r, capacity));
+    /**
+     * The room's log, for its process {@code owner}: the one in use, or a new one (numbering on from
+     * the room's tombstone if it has one). The log stays until {@link #detach}.
+     */
+    public RoomLog attach(String room, Pid<?> owner) {
+        return logs.compute(room, (r, log) -> {
+            RoomLog out = log != null ? log : create(r);
+            out.owner = owner;
+            return out;
+        });
     }
 
-    /** The room's log, if the room was ever used. */
+    /** The room's process {@code owner} is ending: its log is freed if nothing else holds it. */
+    public void detach(RoomLog log, Pid<?> owner) {
+        logs.computeIfPresent(log.room(), (r, current) -> {
+            if (current != log || current.owner != owner) {
+                return current;
+            }
+            current.owner = null;
+            return freeIfUnused(current);
+        });
+    }
+
+    private RoomLog create(String room) {
+        Tombstone t;
+        synchronized (tombstones) {
+            t = tombstones.remove(room);
+        }
+        return t != null
+                ? new RoomLog(room, capacity, t.epoch(), t.lastSeq())
+                : new RoomLog(room, capacity, node + "-" + Long.toString(epochs.incrementAndGet(), 36), 0);
+    }
+
+    /** Null (the log is dropped from the map) if no process, member or message holds it; else the log. */
+    private RoomLog freeIfUnused(RoomLog log) {
+        Pid<?> owner = log.owner;
+        if ((owner != null && owner.isAlive()) || log.members().length > 0 || log.stored() > 0) {
+            return log;
+        }
+        long lastSeq = log.lastSeq();
+        if (lastSeq > 0) {
+            synchronized (tombstones) {
+                tombstones.put(log.room(), new Tombstone(log.epoch(), lastSeq));
+            }
+        }
+        return null;
+    }
+
+    /** Stores message {@code seq} in the log (its process calls this) and keeps the node within its budget. */
+    public void append(RoomLog log, long seq, OutFrame frame) {
+        long total = bytes.addAndGet(log.append(seq, frame));
+        if (total > budget) {
+            dropLeastRecentlyUsed();
+        }
+    }
+
+    /** Drops the history of rooms without members, least recently used first, down to the low-water mark. */
+    private void dropLeastRecentlyUsed() {
+        if (!dropping.compareAndSet(false, true)) {
+            return; // another thread is at it
+        }
+        try {
+            List<RoomLog> candidates = new ArrayList<>();
+            for (RoomLog log : logs.values()) {
+                if (log.members().length == 0 && log.stored() > 0) {
+                    candidates.add(log);
+                }
+            }
+            candidates.sort(Comparator.comparingLong(RoomLog::lastUsed));
+            for (RoomLog log : candidates) {
+                if (bytes.get() <= lowWater) {
+                    break;
+                }
+                long freed = log.dropHistoryIfNoMembers();
+                if (freed > 0) {
+                    bytes.addAndGet(-freed);
+                    logs.computeIfPresent(log.room(), (r, current) -> current == log ? freeIfUnused(current) : current);
+                }
+            }
+        } finally {
+            dropping.set(false);
+        }
+    }
+
+    /** The room's log, if it is in use (it has a process, members or stored messages). */
     public Optional<RoomLog> find(String room) {
         return Optional.ofNullable(logs.get(room));
     }
 
-    /** Every log, sorted by room name. */
+    /** Every log in use, sorted by room name. */
     public List<RoomLog> all() {
-        return new ArrayList<>(logs.values());
+        List<RoomLog> out = new ArrayList<>(logs.values());
+        out.sort(Comparator.comparing(RoomLog::room));
+        return out;
+    }
+
+    /** Logs in use now. */
+    public int logCount() {
+        return logs.size();
+    }
+
+    /** Rooms freed after they had messages, whose last seq and epoch are kept. */
+    public int tombstoneCount() {
+        synchronized (tombstones) {
+            return tombstones.size();
+        }
+    }
+
+    /** UTF-8 bytes of every room's stored frames. */
+    public long historyBytes() {
+        return bytes.get();
+    }
+
+    /** The budget for {@link #historyBytes()}. */
+    public long budget() {
+        return budget;
     }
 }

@@ -17,10 +17,13 @@ import org.springframework.validation.annotation.Validated;
  * limits, with the contract's defaults.
  *
  * @param historySize         messages each room stores, at least (the contract's 1000)
+ * @param historyBudget       UTF-8 bytes of stored message frames across all rooms (v1.1); past it the
+ *                            history of rooms without members is dropped, least recently used first
  * @param joinHistory         messages in {@code joined} without {@code since}
  * @param catchUpLimit        messages in {@code joined} with {@code since}, at most
  * @param catchUpBytes        bytes of history frames in {@code joined} with {@code since}, at most (v1.1);
- *                            past either bound {@code joined} says {@code "more":true}
+ *                            past either bound {@code joined} says {@code "more":true}; the same bound
+ *                            holds for the body of {@code GET /api/rooms/{room}/messages}
  * @param maxSessions         live sessions at once; one more is refused with {@code server_full}
  * @param maxRoomsPerSession  rooms one session may be in ({@code too_many_rooms} beyond)
  * @param maxFrameBytes       the largest inbound frame, in UTF-8 bytes ({@code frame_too_large} beyond)
@@ -47,6 +50,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 public record ChatProperties(
         @Positive @DefaultValue("1000") int historySize,
+        @NotNull @DefaultValue("256MB") DataSize historyBudget,
         @PositiveOrZero @DefaultValue("50") int joinHistory,
         @PositiveOrZero @DefaultValue("1000") int catchUpLimit,
         @NotNull @DefaultValue("1MB") DataSize catchUpBytes,

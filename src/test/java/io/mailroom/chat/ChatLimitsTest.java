@@ -182,6 +182,48 @@ class ChatLimitsTest {
         }
     }
 
+    /**
+     * A REST messages page holds at most catch-up-bytes of frames (2 KiB here) besides its limit,
+     * says Mailroom-More while stored messages remain after it, and paging on from its last seq
+     * gets the rest without a gap; without since, the newest that fit.
+     */
+    @Test
+    void restMessagesPagesAreCappedInBytesAndSayWhenMoreRemain() {
+        String room = id("rest-paged-");
+        try (ChatClient a = ChatClient.welcomed(port, id("Rester"))) {
+            a.joined(room);
+            for (int i = 1; i <= 5; i++) {
+                a.say(room, i + "x".repeat(700), null);
+            }
+            a.skipTo(n -> n.get("type").asString().equals("ack") && n.get("seq").asLong() == 5);
+            List<Long> got = new ArrayList<>();
+            List<String> more = new ArrayList<>();
+            long since = 0;
+            do {
+                Rest.Answer page = Rest.get(port, "/api/rooms/" + room + "/messages?since=" + since + "&limit=1000");
+                assertThat(page.status()).isEqualTo(200);
+                assertThat(page.body().isArray()).isTrue();
+                long bytes = 0;
+                for (JsonNode m : page.body()) {
+                    bytes += m.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                }
+                assertThat(bytes).isLessThanOrEqualTo(2048);
+                List<Long> seqs = seqs(page.body());
+                got.addAll(seqs);
+                more.add(String.valueOf(page.header(io.mailroom.chat.web.RoomsController.MORE)));
+                since = seqs.get(seqs.size() - 1);
+            } while (!more.get(more.size() - 1).equals("null") && more.size() < 10);
+            assertThat(got).containsExactly(1L, 2L, 3L, 4L, 5L);
+            assertThat(more).containsExactly("true", "true", "null");
+            // the limit alone leaving stored messages out says so too
+            assertThat(Rest.get(port, "/api/rooms/" + room + "/messages?since=3&limit=1")
+                    .header(io.mailroom.chat.web.RoomsController.MORE)).isEqualTo("true");
+            Rest.Answer newest = Rest.get(port, "/api/rooms/" + room + "/messages");
+            assertThat(seqs(newest.body())).containsExactly(4L, 5L);
+            assertThat(newest.header(io.mailroom.chat.web.RoomsController.MORE)).isEqualTo("true");
+        }
+    }
+
     static List<Long> seqs(JsonNode array) {
         List<Long> out = new ArrayList<>();
         array.forEach(n -> out.add(n.get("seq").asLong()));

@@ -48,7 +48,7 @@ class ResumeMembershipTest {
     }
 
     RoomLog.Member member(String room, String user) {
-        for (RoomLog.Member m : rooms.log(room).members()) {
+        for (RoomLog.Member m : rooms.find(room).orElseThrow().members()) {
             if (m.user().equals(user)) {
                 return m;
             }

@@ -30,7 +30,7 @@ public class ChatConfiguration {
 
     @Bean
     public RoomStore roomStore(ChatProperties properties) {
-        return new RoomStore(properties.historySize());
+        return new RoomStore(properties.historySize(), properties.historyBudget().toBytes());
     }
 
     @Bean
@@ -39,8 +39,8 @@ public class ChatConfiguration {
     }
 
     @Bean
-    public ChatMetrics chatMetrics(MeterRegistry registry, SessionDirectory directory) {
-        return new ChatMetrics(registry, directory::count);
+    public ChatMetrics chatMetrics(MeterRegistry registry, SessionDirectory directory, RoomStore rooms) {
+        return new ChatMetrics(registry, directory::count, rooms);
     }
 
     @Bean

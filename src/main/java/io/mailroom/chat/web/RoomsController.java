@@ -3,6 +3,7 @@ package io.mailroom.chat.web;
 import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomLog;
 import io.mailroom.chat.RoomStore;
+import io.mailroom.config.ChatProperties;
 import io.mailroom.web.ApiException;
 import io.mailroom.names.Names;
 import java.util.ArrayList;
@@ -18,23 +19,36 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The rooms REST API of protocol.md §2. It reads the room logs, which outlive room processes, so
  * it answers even while a room is being restarted, and never waits on a process.
+ *
+ * <p>A messages page holds at most {@code mailroom.chat.catch-up-bytes} of frames, as a catch-up
+ * {@code joined} does; {@value #MORE}{@code : true} says messages were left out, and
+ * {@value #EPOCH} names the history the seqs belong to, so a client paging on can tell a restart.
  */
 @RestController
 @RequestMapping(path = "/api/rooms", produces = MediaType.APPLICATION_JSON_VALUE)
 public class RoomsController {
     private static final int MAX_LIMIT = 1000;
+    /** Response header of a messages page: the room's epoch. */
+    public static final String EPOCH = "Mailroom-Epoch";
+    /**
+     * Response header of a messages page, only when true: with {@code since}, stored messages after
+     * the page remain (either bound); without, the byte bound left out older ones of the last {@code limit}.
+     */
+    public static final String MORE = "Mailroom-More";
 
     private final RoomStore rooms;
+    private final long maxBytes;
 
-    public RoomsController(RoomStore rooms) {
+    public RoomsController(RoomStore rooms, ChatProperties chat) {
         this.rooms = rooms;
+        this.maxBytes = chat.catchUpBytes().toBytes();
     }
 
     /** A room in the list. */
     public record RoomSummary(String room, int members, long lastSeq) {}
 
     /** One room. */
-    public record RoomDetail(String room, List<String> members, long lastSeq) {}
+    public record RoomDetail(String room, List<String> members, long lastSeq, String epoch) {}
 
     /** Rooms with at least one member, sorted by name. */
     @GetMapping
@@ -52,10 +66,14 @@ public class RoomsController {
     @GetMapping("/{room}")
     public RoomDetail get(@PathVariable String room) {
         RoomLog log = existing(room);
-        return new RoomDetail(room, log.memberNames(), log.lastSeq());
+        return new RoomDetail(room, log.memberNames(), log.lastSeq(), log.epoch());
     }
 
-    /** Complete message frames after {@code since}, oldest first; without it, the last {@code limit}. */
+    /**
+     * Complete message frames after {@code since}, oldest first; without it, the last {@code limit}.
+     * At most {@code catch-up-bytes} of them (always one): after {@code since}, the oldest that fit
+     * (page on from the last seq); without it, the newest.
+     */
     @GetMapping("/{room}/messages")
     public ResponseEntity<String> messages(@PathVariable String room,
                                            @RequestParam(required = false) String since,
@@ -66,8 +84,13 @@ public class RoomsController {
             throw ApiException.badRequest("\"limit\" must be between 1 and " + MAX_LIMIT);
         }
         RoomLog log = existing(room);
-        String body = Frames.array(since == null ? log.last((int) count) : log.since(after, (int) count).frames());
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
+        RoomLog.Slice page = since == null ? log.last((int) count, maxBytes) : log.since(after, (int) count, maxBytes);
+        ResponseEntity.BodyBuilder answer = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                .header(EPOCH, log.epoch());
+        if (page.more()) {
+            answer.header(MORE, "true");
+        }
+        return answer.body(Frames.array(page.frames()));
     }
 
     /** A room that has members or stored messages. */
