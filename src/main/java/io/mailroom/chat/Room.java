@@ -108,7 +108,7 @@ public final class Room {
                     : b;
         }
 
-        /** For the process page: who is in the room, and the last seq it gave. */
+        /** For the process page: who is in the room, the last seq it gave, and the epoch of its seqs. */
         private Map<String, Object> describe() {
             List<Map<String, Object>> members = new ArrayList<>(roster.length);
             for (RoomLog.Member m : roster) {
@@ -118,6 +118,7 @@ public final class Room {
             d.put("room", room);
             d.put("members", members);
             d.put("lastSeq", log.lastSeq());
+            d.put("epoch", log.epoch());
             return d;
         }
 

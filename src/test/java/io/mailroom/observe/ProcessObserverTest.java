@@ -2,6 +2,7 @@ package io.mailroom.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.chat.RoomStore;
 import io.mailroom.config.ServiceTree;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.ExitReason;
@@ -16,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -81,6 +83,9 @@ class ProcessObserverTest extends ObserveTestSupport {
         return stream;
     }
 
+    @Autowired
+    RoomStore rooms;
+
     // ---------------------------------------------------------------- state
 
     @Test
@@ -98,6 +103,8 @@ class ProcessObserverTest extends ObserveTestSupport {
             JsonNode state = body.get("state");
             assertThat(state.get("room").asString()).isEqualTo(room);
             assertThat(state.get("lastSeq").asLong()).isEqualTo(1);
+            assertThat(state.get("epoch").asString())
+                    .isNotEmpty().isEqualTo(rooms.find(room).orElseThrow().epoch());
             List<String> users = new ArrayList<>();
             state.get("members").forEach(m -> users.add(m.get("user").asString()));
             assertThat(users).containsExactlyInAnyOrder(ann, bob);

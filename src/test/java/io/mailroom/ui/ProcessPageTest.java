@@ -86,6 +86,8 @@ class ProcessPageTest extends UiTest {
             browser.find("#process-back").click();
             browser.waitFor("back to the overview", d -> browser.find("#overview").isDisplayed());
             assertThat(browser.find("#process-page").isDisplayed()).isFalse();
+            // the page, its SSE reading and its links all work under the strict policy
+            assertThat(browser.consoleLines()).noneMatch(l -> l.contains("Content Security Policy"));
         }
     }
 }
