@@ -1,8 +1,8 @@
 package io.mailroom.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
+import io.mailroom.testing.Waits;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.awaitility.core.ConditionFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -30,10 +31,9 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
     static final Duration WAIT = Duration.ofSeconds(20);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    static {
-        // Awaitility polls every 100 ms by default: far too slow for frames that arrive in microseconds
-        org.awaitility.Awaitility.setDefaultPollDelay(Duration.ZERO);
-        org.awaitility.Awaitility.setDefaultPollInterval(Duration.ofMillis(2));
+    /** The chat tests' wait: {@link Waits#eventually()} (it used to set Awaitility's global defaults here). */
+    static ConditionFactory await() {
+        return Waits.eventually();
     }
 
     /** One received frame and when it arrived ({@link System#nanoTime()}). */

@@ -1,7 +1,7 @@
 package io.mailroom.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.mailroom.chat.ChatClient.await;
 
 import io.mailroom.process.Node;
 import io.mailroom.websocket.WireFrame;

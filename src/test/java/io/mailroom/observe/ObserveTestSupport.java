@@ -3,6 +3,7 @@ package io.mailroom.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.Node;
+import io.mailroom.testing.Waits;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -11,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -103,8 +103,9 @@ abstract class ObserveTestSupport {
         return PrometheusText.parse(a.body());
     }
 
+    /** {@link Waits#eventually()}, polling every 50 ms: most conditions here are HTTP requests to the app. */
     static ConditionFactory eventually() {
-        return Awaitility.await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50));
+        return Waits.eventually().pollInterval(Duration.ofMillis(50));
     }
 
     static String basic(String user, String password) {

@@ -1,6 +1,6 @@
 package io.mailroom.process;
 
-import static io.mailroom.process.ProcessTesting.eventually;
+import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;

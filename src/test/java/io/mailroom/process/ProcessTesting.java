@@ -1,27 +1,22 @@
 package io.mailroom.process;
 
+import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.mailroom.testing.Waits;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionFactory;
 
 /** Waiting and node set-up shared by the runtime's tests. Every wait is bounded; none sleeps. */
 final class ProcessTesting {
 
     /** How long a test waits for something that should happen promptly, generous for a loaded machine. */
-    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration WAIT = Waits.WAIT;
 
     private ProcessTesting() {}
-
-    /** Awaitility, polling often from the start, bounded by {@link #WAIT}. */
-    static ConditionFactory eventually() {
-        return Awaitility.await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2));
-    }
 
     /** The value of {@code future}, waiting at most {@link #WAIT}; a failure is rethrown as is if unchecked. */
     static <T> T await(CompletableFuture<T> future) {

@@ -2,7 +2,7 @@ package io.mailroom.process;
 
 import static io.mailroom.process.ProcessTesting.WAIT;
 import static io.mailroom.process.ProcessTesting.await;
-import static io.mailroom.process.ProcessTesting.eventually;
+import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

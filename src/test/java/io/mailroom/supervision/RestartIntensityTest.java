@@ -3,7 +3,7 @@ package io.mailroom.supervision;
 import static io.mailroom.supervision.TestWorker.worker;
 import static io.mailroom.supervision.Trees.awaitReplaced;
 import static io.mailroom.supervision.Trees.crash;
-import static io.mailroom.supervision.Trees.eventually;
+import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.ExitReason;

@@ -2,7 +2,7 @@ package io.mailroom.supervision;
 
 import static io.mailroom.supervision.TestWorker.stubbornWorker;
 import static io.mailroom.supervision.TestWorker.worker;
-import static io.mailroom.supervision.Trees.eventually;
+import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.supervision.Trees.join;
 import static org.assertj.core.api.Assertions.assertThat;
 

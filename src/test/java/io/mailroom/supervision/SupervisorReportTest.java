@@ -4,7 +4,7 @@ import static io.mailroom.supervision.TestWorker.worker;
 import static io.mailroom.supervision.Trees.CALL;
 import static io.mailroom.supervision.Trees.awaitReplaced;
 import static io.mailroom.supervision.Trees.crash;
-import static io.mailroom.supervision.Trees.eventually;
+import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.supervision.Trees.join;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,7 @@
 package io.mailroom.supervision;
 
+import static io.mailroom.testing.Waits.eventually;
+
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
@@ -15,8 +17,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionFactory;
 
 /** Helpers to look at a running supervision tree from test code. */
 final class Trees {
@@ -25,12 +25,6 @@ final class Trees {
     static final Duration CALL = Duration.ofSeconds(10);
 
     private Trees() {}
-
-    /** Awaitility with a generous bound: tests wait for a state, never for an amount of time. */
-    static ConditionFactory eventually() {
-        return Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(2))
-                .pollDelay(Duration.ZERO);
-    }
 
     static <T> T join(CompletableFuture<T> future) {
         return future.orTimeout(CALL.toSeconds() * 2, java.util.concurrent.TimeUnit.SECONDS).join();
