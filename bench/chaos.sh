@@ -7,6 +7,8 @@
 #   bench/chaos.sh                                   # the CI size: 60 clients, 6 rooms, 100 msg/s, 8 kills/s, 50 s
 #   bench/chaos.sh clients=200 rooms=20 send-rate=300 kill-rate=40 seconds=300   # any chaos.* setting
 #   flock /tmp/cpu.lock bench/chaos.sh …             # on a shared machine
+#   flock /tmp/cpu.lock bench/chaos.sh clients=100 rooms=10 send-rate=120 kill-rate=15 seconds=780
+#                                                    # the long run of docs/reliability.md: ~11,700 kills, 13.5 min on 2 cores
 #
 # Settings (key=value, passed as -Dchaos.key=value): clients, rooms, rooms-per-client, send-rate
 # (messages/s over all clients), seconds, kill-rate (kills/s), room-weight, session-weight,
