@@ -11,9 +11,16 @@ import java.util.Optional;
  * directory, the meters and the settings. Immutable; every part is thread-safe.
  *
  * @param roomsSupervisor the registered name of the supervisor that rooms are started under
+ * @param order           the store that orders rooms across nodes (cluster mode), or null on a single node
  */
 public record ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
-                          ChatProperties settings, String roomsSupervisor) {
+                          ChatProperties settings, String roomsSupervisor, RoomOrder order) {
+
+    /** A single node's chat: each room orders its own messages. */
+    public ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
+                       ChatProperties settings, String roomsSupervisor) {
+        this(node, frames, rooms, directory, metrics, settings, roomsSupervisor, null);
+    }
 
     /** The rooms supervisor, if it is running now (it may be restarting). */
     public Optional<Pid<Supervisor.Msg>> roomsSupervisorPid() {

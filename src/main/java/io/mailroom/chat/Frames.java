@@ -202,6 +202,17 @@ public final class Frames {
         }), acceptedNanos);
     }
 
+    /**
+     * A chat message's frame cut where its seq goes, {@code [before, after]}: for a store that gives
+     * the seq as it stores the message (cluster mode), so that the frame is still encoded here, once.
+     * The room name comes before the seq and is plain ASCII, so the cut is the first {@code "seq":0,}.
+     */
+    public String[] messageAroundSeq(String room, String from, String text, String ts) {
+        String whole = message(room, 0, from, text, ts, 0).text();
+        int at = whole.indexOf("\"seq\":0,") + "\"seq\":".length();
+        return new String[] {whole.substring(0, at), whole.substring(at + 1)};
+    }
+
     public OutFrame ack(String room, String ref, long seq, String ts) {
         return OutFrame.of(write(g -> {
             g.writeStringProperty("type", "ack");

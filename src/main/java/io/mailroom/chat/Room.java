@@ -10,12 +10,14 @@ import io.mailroom.process.SpawnOptions;
 import io.mailroom.supervision.ChildSpec;
 import io.mailroom.supervision.Restart;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A chat room: one process per live room, registered as {@code room:<name>} under the
@@ -58,6 +60,35 @@ public final class Room {
      */
     public record Rejoin(Pid<Session.Msg> session, String user, long claim, long since) implements Msg {}
 
+    // ---- cluster mode only: what the room's process tells itself about the store that orders it
+
+    /** The room is subscribed and its log is a copy of the shared history (or it could not be). */
+    private record Synced(RoomOrder.Snapshot snapshot, Throwable failure) implements Msg {}
+
+    /** A message some node stored, as published. */
+    private record Published(RoomOrder.Stored message) implements Msg {}
+
+    /** The store answered a local member's post: stored as a seq, or not reachable. */
+    private record Appended(Pid<Session.Msg> session, String ref, String ts, RoomOrder.Stored stored,
+                            Throwable failure) implements Msg {}
+
+    /** Messages from the stream that fill a gap in what was published (or the read failed). */
+    private record Filled(RoomOrder.Snapshot snapshot, Throwable failure) implements Msg {}
+
+    /** Time to look whether a gap in the published seqs is still open. */
+    private enum CheckGap implements Msg { INSTANCE }
+
+    /** The connection to the store came back, or it is time to try it again. */
+    private enum Resync implements Msg { INSTANCE }
+
+    /** The connection to the store is lost. */
+    private enum StoreDown implements Msg { INSTANCE }
+
+    /** How long a gap in the published seqs may stay open before it is read from the stream. */
+    static final java.time.Duration GAP_WAIT = java.time.Duration.ofMillis(50);
+    /** How long after a failed sync the room tries again. */
+    static final java.time.Duration RESYNC_WAIT = java.time.Duration.ofSeconds(1);
+
     /** The registered name of a room's process. */
     public static String processName(String room) {
         return "room:" + room;
@@ -77,6 +108,9 @@ public final class Room {
             for (RoomLog.Member m : state.roster) {
                 state.monitors.put(m.session(), ctx.monitor(m.session()));
             }
+            if (state.order != null) {
+                state.sync();
+            }
             chat.metrics().roomStarted();
             return state.behavior();
         });
@@ -87,8 +121,32 @@ public final class Room {
         final String room;
         final ChatContext chat;
         final Frames frames;
-        final RoomLog log;
+        RoomLog log;
         final ProcessContext<Msg> ctx;
+        /** Cluster mode: the store that orders the room; null on a single node, where none of the below is used. */
+        final RoomOrder order;
+        final RoomOrder.Feed feed;
+        /** Subscribed, and the log holds every stored message up to its last seq: requests can be done. */
+        boolean synced;
+        boolean syncing;
+        /** The first sync of this process: the log is rebased onto the store's history without delivering. */
+        boolean firstSync = true;
+        boolean gapCheckDue;
+        boolean filling;
+        /** Sessions' requests waiting, in arrival order, so that each session's answers keep its order. */
+        final ArrayDeque<Msg> waiting = new ArrayDeque<>();
+        /** Published messages after a gap, by seq, until the gap is filled. */
+        final TreeMap<Long, RoomOrder.Stored> ahead = new TreeMap<>();
+        /** Stored local posts, by seq, to be acknowledged when delivered in seq order. */
+        final Map<Long, Appended> acks = new HashMap<>();
+        /** Local posts sent to the store and not answered to their session yet. */
+        int unanswered;
+        /**
+         * Local posts sent to the store whose answer has not come: until it does, nothing is
+         * delivered, since the publication of a post may come before the answer that says which
+         * seq it got, and the sender must get its ack, not its own message.
+         */
+        int unreplied;
         final Map<Pid<?>, MonitorRef> monitors = new HashMap<>();
         RoomLog.Member[] roster;
 
@@ -99,6 +157,24 @@ public final class Room {
             this.log = log;
             this.ctx = ctx;
             this.roster = log.members();
+            this.order = chat.order();
+            Pid<Msg> self = ctx.self();
+            this.feed = order == null ? null : new RoomOrder.Feed() {
+                @Override
+                public void published(RoomOrder.Stored message) {
+                    self.send(new Published(message));
+                }
+
+                @Override
+                public void reconnected() {
+                    self.send(Resync.INSTANCE);
+                }
+
+                @Override
+                public void disconnected() {
+                    self.send(StoreDown.INSTANCE);
+                }
+            };
         }
 
         Behavior<Msg> behavior() {
@@ -124,6 +200,16 @@ public final class Room {
 
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
             boolean wasEmpty = roster.length == 0;
+            if (order != null) {
+                clustered(msg);
+            } else {
+                handle(msg);
+            }
+            return wasEmpty == (roster.length == 0) ? Behaviors.same() : behavior();
+        }
+
+        /** A session's request, done now. */
+        private void handle(Msg msg) {
             switch (msg) {
                 case Join(var session, var user, var claim, var since) -> {
                     if (indexOf(session) < 0 && add(session, user, claim)) {
@@ -148,8 +234,235 @@ public final class Room {
                     RoomLog.Slice missed = log.since(since, chat.settings().catchUpLimit());
                     session.send(new Session.Rejoined(room, missed.firstSeq(), missed.frames()));
                 }
+                default -> throw new IllegalStateException("not a session's request: " + msg);
             }
-            return wasEmpty == (roster.length == 0) ? Behaviors.same() : behavior();
+        }
+
+        // ---- cluster mode: the store gives the seqs; this process delivers them to local members in order
+
+        private void clustered(Msg msg) {
+            switch (msg) {
+                case Synced(var snapshot, var failure) -> synced(snapshot, failure);
+                case Published(var message) -> offer(message);
+                case Appended a -> appended(a);
+                case Filled(var snapshot, var failure) -> filled(snapshot, failure);
+                case CheckGap c -> {
+                    gapCheckDue = false;
+                    fillGap();
+                }
+                case Resync r -> {
+                    if (!syncing) {
+                        sync();
+                    }
+                }
+                case StoreDown d -> synced = false;
+                default -> {
+                    waiting.addLast(msg);
+                }
+            }
+            drain();
+        }
+
+        /** Does the waiting requests that can be done now, in order. */
+        private void drain() {
+            while (!waiting.isEmpty() && !syncing) {
+                Msg next = waiting.peekFirst();
+                boolean post = next instanceof Post;
+                if (unanswered > 0 && !(post && synced)) {
+                    return; // answered after the posts before it
+                }
+                waiting.pollFirst();
+                if (synced || next instanceof Leave || next instanceof Rejoin) {
+                    handleClustered(next);
+                } else if (next instanceof Join j) {
+                    j.session().send(new Session.Unavailable(room, null, true));
+                } else if (next instanceof Post p) {
+                    p.session().send(new Session.Unavailable(room, p.ref(), false));
+                }
+            }
+        }
+
+        private void handleClustered(Msg msg) {
+            if (msg instanceof Post(var session, var text, var ref)) {
+                int i = indexOf(session);
+                if (i < 0) {
+                    session.send(new Session.NotMember(room, ref));
+                    return;
+                }
+                String ts = Frames.timestamp(Instant.now());
+                String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
+                unanswered++;
+                unreplied++;
+                ctx.pipeToSelf(order.append(room, around[0], around[1]),
+                        (stored, error) -> new Appended(session, ref, ts, stored, error));
+            } else {
+                handle(msg);
+            }
+        }
+
+        /** Subscribes (again) and reads the store's history: nothing is done until it is in. */
+        void sync() {
+            syncing = true;
+            synced = false;
+            int capacity = chat.settings().historySize();
+            ctx.pipeToSelf(order.subscribe(room, feed).thenCompose(v -> order.read(room, -1, capacity, true)),
+                    Synced::new);
+        }
+
+        private void synced(RoomOrder.Snapshot snapshot, Throwable failure) {
+            syncing = false;
+            if (failure != null || snapshot == null) {
+                ctx.log().warn("room {}: its store cannot be reached: {}", room, String.valueOf(failure));
+                ctx.sendAfter(Resync.INSTANCE, RESYNC_WAIT);
+                return;
+            }
+            synced = true;
+            ahead.values().removeIf(m -> !m.epoch().equals(snapshot.epoch()));
+            if (firstSync || !snapshot.epoch().equals(log.epoch())) {
+                if (!firstSync) {
+                    ctx.log().warn("room {}: the store lost its history: epoch {} follows {}", room,
+                            snapshot.epoch(), log.epoch());
+                }
+                firstSync = false;
+                log = chat.rooms().rebase(log, ctx.self(), snapshot.epoch(), snapshot.firstSeq() - 1);
+                long seq = snapshot.firstSeq();
+                for (String frame : snapshot.frames()) {
+                    chat.rooms().append(log, seq++, OutFrame.message(frame, 0));
+                }
+                ahead.headMap(log.lastSeq(), true).clear();
+                // local posts stored before the rebase: stored, so acknowledged (their seqs are in the log now or were lost with it)
+                for (Appended a : acks.values()) {
+                    unanswered--;
+                    a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref()));
+                }
+                acks.clear();
+            } else {
+                caughtUp(snapshot); // after a reconnect: what was missed meanwhile, in order
+            }
+            deliverAhead();
+        }
+
+        /** Delivers the snapshot's messages after the log's last seq; a trimmed gap cannot be filled any more. */
+        private void caughtUp(RoomOrder.Snapshot snapshot) {
+            if (snapshot.firstSeq() > log.lastSeq() + 1 && !snapshot.frames().isEmpty()) {
+                ctx.log().warn("room {}: messages {}..{} were trimmed before this node read them", room,
+                        log.lastSeq() + 1, snapshot.firstSeq() - 1);
+                log = chat.rooms().rebase(log, ctx.self(), log.epoch(), snapshot.firstSeq() - 1);
+            }
+            long seq = snapshot.firstSeq();
+            for (String frame : snapshot.frames()) {
+                offer(new RoomOrder.Stored(snapshot.epoch(), seq++, frame));
+            }
+        }
+
+        private void appended(Appended a) {
+            unreplied--;
+            if (a.failure() != null) {
+                unanswered--;
+                a.session().send(new Session.Unavailable(room, a.ref(), false));
+                return;
+            }
+            if (a.stored().epoch().equals(log.epoch()) && a.stored().seq() <= log.lastSeq()) {
+                unanswered--; // delivered already (the log was rebased past it): acknowledged now
+                a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref()));
+            } else {
+                acks.put(a.stored().seq(), a);
+            }
+            offer(a.stored());
+            deliverAhead();
+        }
+
+        /** A stored message, from the publication, the store's answer or the stream: delivered once, in seq order. */
+        private void offer(RoomOrder.Stored m) {
+            if (!synced || unreplied > 0) {
+                ahead.put(m.seq(), m); // sorted out once synced: the snapshot says which epoch holds
+                return;
+            }
+            if (!m.epoch().equals(log.epoch())) {
+                if (!syncing) {
+                    sync(); // the store lost the room: start again under its new epoch
+                }
+                return;
+            }
+            long next = log.lastSeq() + 1;
+            if (m.seq() < next) {
+                return; // delivered already
+            }
+            if (m.seq() > next) {
+                ahead.put(m.seq(), m);
+                if (!gapCheckDue) {
+                    gapCheckDue = true;
+                    ctx.sendAfter(CheckGap.INSTANCE, GAP_WAIT);
+                }
+                return;
+            }
+            deliver(m);
+            deliverAhead();
+        }
+
+        private void deliverAhead() {
+            while (!ahead.isEmpty() && synced && unreplied == 0) {
+                Map.Entry<Long, RoomOrder.Stored> first = ahead.firstEntry();
+                if (!first.getValue().epoch().equals(log.epoch())) {
+                    ahead.pollFirstEntry();
+                    if (!syncing) {
+                        sync(); // the store lost the room: start again under its new epoch
+                    }
+                    return;
+                }
+                if (first.getKey() <= log.lastSeq()) {
+                    ahead.pollFirstEntry();
+                } else if (first.getKey() == log.lastSeq() + 1) {
+                    ahead.pollFirstEntry();
+                    deliver(first.getValue());
+                } else {
+                    if (!gapCheckDue) {
+                        gapCheckDue = true;
+                        ctx.sendAfter(CheckGap.INSTANCE, GAP_WAIT);
+                    }
+                    return;
+                }
+            }
+        }
+
+        /** Stores the next message in the local log, fans it out, and acknowledges it if a local member sent it. */
+        private void deliver(RoomOrder.Stored m) {
+            Session.Broadcast message = new Session.Broadcast(room, m.seq(), OutFrame.message(m.frame(), System.nanoTime()));
+            chat.rooms().append(log, m.seq(), message.frame());
+            Appended mine = acks.remove(m.seq());
+            broadcast(mine == null ? null : mine.session(), message);
+            if (mine != null) {
+                unanswered--;
+                mine.session().send(new Session.Accepted(room, m.seq(), mine.ts(), mine.ref()));
+                chat.metrics().accepted();
+            }
+        }
+
+        /** A gap still open after {@link #GAP_WAIT}: read what is missing from the stream. */
+        private void fillGap() {
+            if (filling || ahead.isEmpty() || ahead.firstKey() <= log.lastSeq() + 1 || !synced) {
+                deliverAhead();
+                return;
+            }
+            filling = true;
+            ctx.pipeToSelf(order.read(room, log.lastSeq(), chat.settings().historySize(), false), Filled::new);
+        }
+
+        private void filled(RoomOrder.Snapshot snapshot, Throwable failure) {
+            filling = false;
+            if (failure != null) {
+                gapCheckDue = true;
+                ctx.sendAfter(CheckGap.INSTANCE, RESYNC_WAIT);
+                return;
+            }
+            if (snapshot == null || !snapshot.epoch().equals(log.epoch())) {
+                if (!syncing) {
+                    sync();
+                }
+                return;
+            }
+            caughtUp(snapshot);
+            deliverAhead();
         }
 
         private void post(Pid<Session.Msg> session, String text, String ref) {
@@ -188,6 +501,9 @@ public final class Room {
                 }
                 case Signal.PostStop p -> {
                     // a log with no members and no messages is freed now; one that has either stays for the next process
+                    if (order != null) {
+                        order.unsubscribe(room, feed);
+                    }
                     chat.rooms().detach(log, ctx.self());
                     chat.metrics().roomStopped();
                     return Behaviors.same();

@@ -124,6 +124,23 @@ public final class RoomStore {
         return null;
     }
 
+    /**
+     * Cluster mode: the room's log starts again as a copy of the shared history, under its
+     * {@code epoch}, empty after {@code lastSeq} (its process then appends what the store holds
+     * after it). The roster stays. Returns the new log, which replaces {@code old}.
+     */
+    public RoomLog rebase(RoomLog old, Pid<?> owner, String epoch, long lastSeq) {
+        return logs.compute(old.room(), (r, current) -> {
+            RoomLog next = new RoomLog(r, capacity, epoch, lastSeq);
+            next.members(old.members());
+            next.owner = owner;
+            if (current != null) {
+                bytes.addAndGet(-current.bytes());
+            }
+            return next;
+        });
+    }
+
     /** Stores message {@code seq} in the log (its process calls this) and keeps the node within its budget. */
     public void append(RoomLog log, long seq, OutFrame frame) {
         long total = bytes.addAndGet(log.append(seq, frame));

@@ -83,6 +83,12 @@ public final class Session {
     /** A room's answer to a {@link Room.Post} from a session it does not have as a member. */
     public record NotMember(String room, String ref) implements Msg {}
 
+    /**
+     * A room's answer to a {@link Room.Post} ({@code join} false) or a {@link Room.Join} (true) it
+     * could not do because the store that orders it across nodes cannot be reached (contract v1.1).
+     */
+    public record Unavailable(String room, String ref, boolean join) implements Msg {}
+
     /** A room's answer to {@link Room.Rejoin}: the stored messages from {@code firstSeq} on. */
     public record Rejoined(String room, long firstSeq, List<OutFrame> missed) implements Msg {}
 
@@ -265,6 +271,15 @@ public final class Session {
                     if (l != null) {
                         forgetIfDone(l);
                     }
+                }
+                case Unavailable(var room, var ref, var join) -> {
+                    Link l = confirm(room, join ? Room.Join.class : Room.Post.class);
+                    if (l != null && join && !l.live && l.wanted) {
+                        l.wanted = false; // never joined: the join was not done
+                        wanted--;
+                        forgetIfDone(l);
+                    }
+                    error("unavailable", "the room cannot be reached now (its store is away): nothing was done; try again", ref);
                 }
                 case Rejoined(var room, var firstSeq, var missed) -> {
                     Link l = confirm(room, Room.Rejoin.class);

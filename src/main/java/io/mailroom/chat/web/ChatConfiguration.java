@@ -3,6 +3,7 @@ package io.mailroom.chat.web;
 import io.mailroom.chat.ChatContext;
 import io.mailroom.chat.ChatMetrics;
 import io.mailroom.chat.Frames;
+import io.mailroom.chat.RoomOrder;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.chat.SessionDirectory;
 import io.mailroom.config.ChatProperties;
@@ -13,6 +14,7 @@ import io.mailroom.websocket.WebSocketServlet;
 import io.mailroom.websocket.WebSocketSettings;
 import io.mailroom.websocket.WebSocketTransport;
 import org.apache.coyote.AbstractProtocol;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -45,8 +47,10 @@ public class ChatConfiguration {
 
     @Bean
     public ChatContext chatContext(Node node, ObjectMapper json, RoomStore rooms, SessionDirectory directory,
-                                   ChatMetrics metrics, ChatProperties properties) {
-        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties, SupervisorNames.ROOMS);
+                                   ChatMetrics metrics, ChatProperties properties, ObjectProvider<RoomOrder> order) {
+        // a RoomOrder bean exists only in cluster mode (io.mailroom.cluster); else null: each room orders itself
+        return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties, SupervisorNames.ROOMS,
+                order.getIfAvailable());
     }
 
     /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */

@@ -1,0 +1,52 @@
+package io.mailroom.chat;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The store that orders a room's messages across nodes (cluster mode, protocol.md §5): it gives
+ * each message the room's next seq, stores it and publishes it, in one atomic step. On a single node
+ * there is none, and each {@link Room} orders its own messages in its {@link RoomLog}.
+ *
+ * <p>Every call is asynchronous: a room process never waits on it, it pipes the outcome to itself.
+ * A stage that fails means the store could not be reached: nothing was stored.
+ */
+public interface RoomOrder {
+
+    /** The room's shared history: its epoch, last seq, and stored frames from {@code firstSeq} on, oldest first. */
+    record Snapshot(String epoch, long lastSeq, long firstSeq, List<String> frames) {}
+
+    /** A message stored (by any node) as {@code seq} of {@code epoch}: the complete {@code message} frame. */
+    record Stored(String epoch, long seq, String frame) {}
+
+    /** What the store tells a room's process on this node; called on the store's threads. */
+    interface Feed {
+        /** A message some node stored (its publication; may be missed, or come twice). */
+        void published(Stored message);
+
+        /** The connection to the store came back: publications may have been missed meanwhile. */
+        void reconnected();
+
+        /** The connection to the store is lost. */
+        void disconnected();
+    }
+
+    /** Starts passing the room's publications to {@code feed}; completes once they are sure to come. */
+    CompletionStage<Void> subscribe(String room, Feed feed);
+
+    /** Stops passing the room's publications to {@code feed}. */
+    void unsubscribe(String room, Feed feed);
+
+    /**
+     * The room's epoch, last seq and up to {@code limit} stored frames: those after {@code after},
+     * or with {@code after < 0} the newest. With {@code create}, a room the store does not know gets
+     * a new epoch (seqs start at 1); without, the stage holds null for it.
+     */
+    CompletionStage<Snapshot> read(String room, long after, int limit, boolean create);
+
+    /**
+     * Sequences, stores and publishes one message whose frame is {@code prefix + seq + suffix}
+     * (the seq is the store's to give).
+     */
+    CompletionStage<Stored> append(String room, String prefix, String suffix);
+}

@@ -1,0 +1,46 @@
+package io.mailroom.cluster;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.TimeoutOptions;
+import io.mailroom.config.ChatProperties;
+import io.mailroom.config.ClusterProperties;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Cluster mode, only with {@code mailroom.cluster.redis.url} set: the Redis client, the chat's
+ * {@link io.mailroom.chat.RoomOrder} on it, and the {@code redis} health contributor. Without the
+ * setting none of these beans exists and nothing connects to Redis.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(prefix = "mailroom.cluster.redis", name = "url")
+public class ClusterConfiguration {
+
+    /**
+     * Commands are refused at once while disconnected (never queued for later: a send answered
+     * {@code unavailable} must not be stored afterwards) and time out after {@code redis.timeout};
+     * the client reconnects by itself, and re-subscribes.
+     */
+    @Bean(destroyMethod = "shutdown")
+    public RedisClient redisClient(ClusterProperties properties) {
+        RedisClient client = RedisClient.create(properties.redis().url());
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(properties.redis().timeout()))
+                .build());
+        return client;
+    }
+
+    @Bean(destroyMethod = "close")
+    public RedisRoomOrder redisRoomOrder(RedisClient client, ChatProperties chat, ClusterProperties cluster) {
+        return RedisRoomOrder.connect(client, chat.historySize());
+    }
+
+    @Bean("redis")
+    public RedisHealthIndicator redisHealthIndicator(RedisRoomOrder order, ClusterProperties cluster) {
+        return new RedisHealthIndicator(order, cluster.redis().timeout());
+    }
+}

@@ -1,0 +1,235 @@
+package io.mailroom.cluster;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.mailroom.chat.RoomOrder;
+import java.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chat's {@link RoomOrder} on Redis (design.md "Across machines"). A room's keys share the
+ * hash tag {@code {room:<name>}}, so Redis Cluster keeps them on one shard:
+ * <ul>
+ *   <li>{@code mailroom:{room:<name>}:meta}, a hash: {@code epoch} and the last {@code seq};
+ *   <li>{@code mailroom:{room:<name>}:log}, a stream: message {@code seq} has the id {@code <seq>-0}
+ *       and one field, {@code f}, its complete frame; trimmed to exactly {@code history-size} entries;
+ *   <li>channel {@code mailroom:{room:<name>}:pub}: every stored message as {@code epoch\nseq\nframe}.
+ * </ul>
+ * One Lua script sequences, stores, trims and publishes a message, atomically, as Centrifugo's
+ * {@code broker_history_add_stream.lua} does. The epoch is created with the room's seq, in the same
+ * script: when Redis lost the room's keys its seqs start again at 1 under a new epoch.
+ *
+ * <p>Everything is Lettuce's async API: nothing here blocks a caller. Two connections: one for
+ * commands, one for subscriptions (a subscribed connection can run nothing else).
+ */
+public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisRoomOrder.class);
+
+    /** KEYS meta, log; ARGV new epoch, frame before the seq, frame after it, history size, channel. */
+    static final String APPEND = """
+            local epoch = redis.call('HGET', KEYS[1], 'epoch')
+            if not epoch then
+              epoch = ARGV[1]
+              redis.call('DEL', KEYS[2])
+              redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+            end
+            local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+            local frame = ARGV[2] .. seq .. ARGV[3]
+            redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'f', frame)
+            redis.call('PUBLISH', ARGV[5], epoch .. '\\n' .. seq .. '\\n' .. frame)
+            return {epoch, seq, frame}
+            """;
+
+    /**
+     * KEYS meta, log; ARGV new epoch ('' to create none), after (negative: the newest), count.
+     * Returns {epoch, seq, id, frame, id, frame…}, or {nil} for a room Redis does not know.
+     */
+    static final String READ = """
+            local epoch = redis.call('HGET', KEYS[1], 'epoch')
+            if not epoch then
+              if ARGV[1] == '' then return {false} end
+              epoch = ARGV[1]
+              redis.call('DEL', KEYS[2])
+              redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+            end
+            local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+            local after = tonumber(ARGV[2])
+            local out = {epoch, seq}
+            if after < 0 then
+              local entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[3])
+              for i = #entries, 1, -1 do
+                out[#out + 1] = entries[i][1]
+                out[#out + 1] = entries[i][2][2]
+              end
+            elseif after < seq then
+              local entries = redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', '+', 'COUNT', ARGV[3])
+              for i = 1, #entries do
+                out[#out + 1] = entries[i][1]
+                out[#out + 1] = entries[i][2][2]
+              end
+            end
+            return out
+            """;
+
+    private final StatefulRedisConnection<String, String> commands;
+    private final StatefulRedisPubSubConnection<String, String> subscriptions;
+    private final RedisAsyncCommands<String, String> redis;
+    private final int historySize;
+    private final ConcurrentHashMap<String, Set<Feed>> feeds = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+
+    private RedisRoomOrder(RedisClient client, int historySize) {
+        this.historySize = historySize;
+        this.commands = client.connect();
+        this.redis = commands.async();
+        this.subscriptions = client.connectPubSub();
+        subscriptions.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                published(channel, message);
+            }
+        });
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                everyFeed(Feed::reconnected);
+            }
+
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                everyFeed(Feed::disconnected);
+            }
+        });
+    }
+
+    /** Connects both connections (Redis must answer now; later outages are survived). */
+    public static RedisRoomOrder connect(RedisClient client, int historySize) {
+        return new RedisRoomOrder(client, historySize);
+    }
+
+    static String key(String room, String part) {
+        return "mailroom:{room:" + room + "}:" + part;
+    }
+
+    static String channel(String room) {
+        return key(room, "pub");
+    }
+
+    private String newEpoch() {
+        return Long.toString(random.nextLong() >>> 12, 36);
+    }
+
+    @Override
+    public CompletionStage<Void> subscribe(String room, Feed feed) {
+        feeds.compute(room, (r, set) -> {
+            Set<Feed> out = set != null ? set : ConcurrentHashMap.newKeySet();
+            out.add(feed);
+            return out;
+        });
+        // again even if subscribed: its answer says that publications after it will come
+        return subscriptions.async().subscribe(channel(room)).thenApply(v -> null);
+    }
+
+    @Override
+    public void unsubscribe(String room, Feed feed) {
+        feeds.computeIfPresent(room, (r, set) -> {
+            set.remove(feed);
+            if (!set.isEmpty()) {
+                return set;
+            }
+            // inside compute: a subscribe for the room that follows is sent after this
+            subscriptions.async().unsubscribe(channel(room));
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Snapshot> read(String room, long after, int limit, boolean create) {
+        String[] keys = {key(room, "meta"), key(room, "log")};
+        return redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
+                        create ? newEpoch() : "", Long.toString(after), Integer.toString(Math.max(1, limit)))
+                .thenApply(RedisRoomOrder::snapshot);
+    }
+
+    private static Snapshot snapshot(List<Object> reply) {
+        if (reply.isEmpty() || reply.get(0) == null) {
+            return null;
+        }
+        String epoch = (String) reply.get(0);
+        long lastSeq = (Long) reply.get(1);
+        List<String> frames = new ArrayList<>((reply.size() - 2) / 2);
+        long firstSeq = lastSeq + 1;
+        for (int i = 2; i + 1 < reply.size(); i += 2) {
+            if (i == 2) {
+                String id = (String) reply.get(i);
+                firstSeq = Long.parseLong(id.substring(0, id.indexOf('-')));
+            }
+            frames.add((String) reply.get(i + 1));
+        }
+        return new Snapshot(epoch, lastSeq, firstSeq, frames);
+    }
+
+    @Override
+    public CompletionStage<Stored> append(String room, String prefix, String suffix) {
+        String[] keys = {key(room, "meta"), key(room, "log")};
+        return redis.<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
+                        Integer.toString(historySize), channel(room))
+                .thenApply(r -> new Stored((String) r.get(0), (Long) r.get(1), (String) r.get(2)));
+    }
+
+    /** Redis's answer to PING, for the health check. */
+    public CompletionStage<String> ping() {
+        return redis.ping();
+    }
+
+    private void published(String channel, String message) {
+        // mailroom:{room:<name>}:pub
+        int open = channel.indexOf("{room:");
+        int close = channel.indexOf('}', open);
+        if (open < 0 || close < 0) {
+            return;
+        }
+        Set<Feed> set = feeds.get(channel.substring(open + 6, close));
+        int first = message.indexOf('\n');
+        int second = message.indexOf('\n', first + 1);
+        if (set == null || first < 0 || second < 0) {
+            return;
+        }
+        Stored stored = new Stored(message.substring(0, first), Long.parseLong(message.substring(first + 1, second)),
+                message.substring(second + 1));
+        for (Feed f : set) {
+            f.published(stored);
+        }
+    }
+
+    private void everyFeed(java.util.function.Consumer<Feed> event) {
+        for (Set<Feed> set : feeds.values()) {
+            for (Feed f : set) {
+                try {
+                    event.accept(f);
+                } catch (RuntimeException e) {
+                    LOG.warn("a room's feed failed", e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        subscriptions.close();
+        commands.close();
+    }
+}

@@ -1,0 +1,34 @@
+package io.mailroom.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Several nodes serving one chat through Redis (protocol.md §5), {@code mailroom.cluster.*}. With
+ * {@code redis.url} unset (the default) the service is one node and touches no Redis at all.
+ *
+ * @param redis the Redis every node of the cluster shares
+ */
+@ConfigurationProperties("mailroom.cluster")
+@Validated
+public record ClusterProperties(@Valid @DefaultValue Redis redis) {
+
+    /**
+     * @param url     {@code redis://host:port[/db]}; unset: a single node
+     * @param timeout how long one Redis command may take before the request it serves is refused
+     *                with {@code unavailable} (and the health check says DOWN)
+     */
+    public record Redis(
+            String url,
+            @NotNull @DurationMin(millis = 1) @DefaultValue("2s") Duration timeout) {}
+
+    /** Whether this node is part of a cluster. */
+    public boolean enabled() {
+        return redis.url() != null && !redis.url().isBlank();
+    }
+}

@@ -1,0 +1,233 @@
+package io.mailroom.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.mailroom.MailroomApplication;
+import io.mailroom.cluster.RedisServer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Two nodes (two Spring contexts in this JVM) on one real redis-server (protocol.md §5): one
+ * gapless seq order per room whichever node a member is on, one history and one epoch; Redis
+ * stopped: {@code unavailable}, never an ack; Redis back: nothing missing, nothing twice; Redis
+ * flushed: a new epoch.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ChatClusterTest {
+    private static final AtomicInteger IDS = new AtomicInteger();
+    static RedisServer redis;
+    static ConfigurableApplicationContext one;
+    static ConfigurableApplicationContext two;
+    static int portOne;
+    static int portTwo;
+
+    @BeforeAll
+    static void startRedisAndTwoNodes() {
+        redis = RedisServer.startNew();
+        one = node();
+        two = node();
+        portOne = port(one);
+        portTwo = port(two);
+    }
+
+    static ConfigurableApplicationContext node() {
+        return new SpringApplicationBuilder(MailroomApplication.class)
+                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
+                        "mailroom.cluster.redis.timeout=1s", "mailroom.scheduler.threads=2")
+                .run();
+    }
+
+    static int port(ConfigurableApplicationContext context) {
+        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+    }
+
+    @AfterAll
+    static void stopAll() {
+        if (one != null) {
+            one.close();
+        }
+        if (two != null) {
+            two.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    static String id(String base) {
+        return base + IDS.incrementAndGet();
+    }
+
+    @Test
+    void membersOnBothNodesSeeOneGaplessOrderUnderConcurrentSendersOnBoth() throws Exception {
+        String room = id("both-");
+        List<ChatClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                clients.add(ChatClient.welcomed(i % 2 == 0 ? portOne : portTwo, id("U")));
+            }
+            List<String> epochs = new ArrayList<>();
+            for (ChatClient c : clients) {
+                epochs.add(c.joined(room).get("epoch").asString());
+            }
+            assertThat(epochs).doesNotContainNull().containsOnly(epochs.get(0));
+
+            int each = 50;
+            List<CompletableFuture<Void>> senders = new ArrayList<>();
+            for (ChatClient c : clients) {
+                senders.add(CompletableFuture.runAsync(() -> {
+                    for (int n = 0; n < each; n++) {
+                        c.say(room, "m" + n, "r" + n);
+                    }
+                }));
+            }
+            CompletableFuture.allOf(senders.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            int total = each * clients.size();
+
+            // every client: seqs 1..total exactly once, in order, across its message and ack frames; its own acks in send order
+            Map<Long, String> textBySeq = new HashMap<>();
+            for (ChatClient c : clients) {
+                List<Long> seqs = new ArrayList<>();
+                List<String> myRefs = new ArrayList<>();
+                while (seqs.size() < total) {
+                    JsonNode f = c.next();
+                    String type = f.get("type").asString();
+                    if (type.equals("message")) {
+                        seqs.add(f.get("seq").asLong());
+                        String before = textBySeq.putIfAbsent(f.get("seq").asLong(), f.toString());
+                        if (before != null) {
+                            assertThat(f.toString()).as("seq %s on every node", f.get("seq")).isEqualTo(before);
+                        }
+                    } else if (type.equals("presence")) {
+                        continue; // presence is per node in this cut (members on the same node)
+                    } else if (type.equals("ack")) {
+                        seqs.add(f.get("seq").asLong());
+                        myRefs.add(f.get("ref").asString());
+                    } else {
+                        throw new AssertionError("unexpected " + f);
+                    }
+                }
+                List<Long> expected = new ArrayList<>();
+                for (long s = 1; s <= total; s++) {
+                    expected.add(s);
+                }
+                assertThat(seqs).as("seqs seen by a client").isEqualTo(expected);
+                List<String> sent = new ArrayList<>();
+                for (int n = 0; n < each; n++) {
+                    sent.add("r" + n);
+                }
+                assertThat(myRefs).isEqualTo(sent);
+            }
+
+            // history and since from either node: the same frames, the same epoch
+            try (ChatClient late = ChatClient.welcomed(portTwo, id("Late"));
+                 ChatClient other = ChatClient.welcomed(portOne, id("Other"))) {
+                JsonNode joined = late.send(Map.of("type", "join", "room", room, "since", 0)).expect("joined");
+                assertThat(joined.get("epoch").asString()).isEqualTo(epochs.get(0));
+                assertThat(ChatLimitsTest.seqs(joined.get("history"))).hasSize(total).startsWith(1L).endsWith((long) total);
+                JsonNode tail = other.send(Map.of("type", "join", "room", room, "since", total - 3)).expect("joined");
+                List<String> tailFrames = new ArrayList<>();
+                tail.get("history").forEach(h -> tailFrames.add(h.toString()));
+                assertThat(tailFrames).containsExactly(textBySeq.get((long) total - 2), textBySeq.get((long) total - 1),
+                        textBySeq.get((long) total));
+            }
+        } finally {
+            clients.forEach(ChatClient::close);
+        }
+    }
+
+    @Test
+    void aRoomWithMembersOnOneNodeOnlyStillNumbersOnAfterTheOtherNodesMessages() {
+        String room = id("relay-");
+        try (ChatClient a = ChatClient.welcomed(portOne, id("Ada"))) {
+            a.joined(room);
+            assertThat(a.say(room, "one", null).expect("ack").get("seq").asLong()).isEqualTo(1);
+            try (ChatClient b = ChatClient.welcomed(portTwo, id("Bob"))) {
+                JsonNode joined = b.joined(room);
+                assertThat(ChatLimitsTest.seqs(joined.get("history"))).containsExactly(1L);
+                assertThat(b.say(room, "two", null).expect("ack").get("seq").asLong()).isEqualTo(2);
+                assertThat(a.expect("message").get("seq").asLong()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void redisAwayRefusesSendsWithUnavailableAndCatchesUpWithoutGapOrDuplicateWhenBack() {
+        String room = id("away-");
+        try (ChatClient a = ChatClient.welcomed(portOne, id("Ada"));
+             ChatClient b = ChatClient.welcomed(portTwo, id("Bob"))) {
+            a.joined(room);
+            b.joined(room);
+            assertThat(a.say(room, "before", "x").expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(b.expect("message").get("seq").asLong()).isEqualTo(1);
+
+            redis.stopSaving();
+            await().atMost(ChatClient.WAIT).until(() -> Rest.get(portOne, "/actuator/health/readiness").status() == 503);
+            assertThat(Rest.get(portOne, "/actuator/health/liveness").status()).isEqualTo(200);
+            // every send refused, none acknowledged, none delivered; the sockets stay open
+            for (int i = 0; i < 3; i++) {
+                JsonNode error = a.say(room, "during" + i, "d" + i).expectError("unavailable");
+                assertThat(error.get("ref").asString()).isEqualTo("d" + i);
+                b.say(room, "b-during" + i, null).expectError("unavailable");
+            }
+            assertThat(a.isClosed()).isFalse();
+            assertThat(b.isClosed()).isFalse();
+
+            redis.start();
+            await().atMost(ChatClient.WAIT).until(() -> Rest.get(portOne, "/actuator/health/readiness").status() == 200);
+            // a send succeeds again once the room has caught up: the seqs continue where they stood
+            long seq = -1;
+            while (seq < 0) {
+                JsonNode answer = b.say(room, "after", "y").next();
+                if (answer.get("type").asString().equals("ack")) {
+                    seq = answer.get("seq").asLong();
+                } else {
+                    assertThat(answer.get("code").asString()).isEqualTo("unavailable");
+                }
+            }
+            assertThat(seq).isEqualTo(2);
+            JsonNode after = a.expect("message");
+            assertThat(after.get("seq").asLong()).isEqualTo(2);
+            assertThat(after.get("text").asString()).isEqualTo("after");
+            assertThat(a.say(room, "again", null).expect("ack").get("seq").asLong()).isEqualTo(3);
+            assertThat(b.expect("message").get("seq").asLong()).isEqualTo(3);
+            assertThat(a.pending()).isEmpty();
+        }
+    }
+
+    @Test
+    void redisFlushedStartsANewEpochAtSeqOne() {
+        String room = id("flush-");
+        try (ChatClient a = ChatClient.welcomed(portOne, id("Ada"))) {
+            String epoch = a.joined(room).get("epoch").asString();
+            assertThat(a.say(room, "one", null).expect("ack").get("seq").asLong()).isEqualTo(1);
+            a.leave(room).expect("left");
+            redis.flushAll();
+            try (ChatClient b = ChatClient.welcomed(portTwo, id("Bob"))) {
+                JsonNode joined = b.joined(room);
+                String fresh = joined.get("epoch").asString();
+                assertThat(fresh).isNotEqualTo(epoch);
+                assertThat(joined.get("history")).isEmpty();
+                assertThat(b.say(room, "new", null).expect("ack").get("seq").asLong()).isEqualTo(1);
+                // the other node learns the new epoch too, and shows none of the old seqs
+                JsonNode again = a.joined(room);
+                assertThat(again.get("epoch").asString()).isEqualTo(fresh);
+                assertThat(ChatLimitsTest.seqs(again.get("history"))).containsExactly(1L);
+            }
+        }
+    }
+}
