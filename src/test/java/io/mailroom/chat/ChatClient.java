@@ -36,6 +36,11 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
         return Waits.eventually();
     }
 
+    /** {@link #await()} with a name for its failure message. */
+    static ConditionFactory await(String alias) {
+        return Waits.eventually().alias(alias);
+    }
+
     /** One received frame and when it arrived ({@link System#nanoTime()}). */
     record Received(JsonNode json, String text, long at) {}
 
