@@ -4,178 +4,49 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One process: its pid, mailbox, behaviour, signals and scheduling state. It is also its own
- * {@link ProcessContext}, and the first (stub) node of its own mailbox queue, so an idle process
- * is a single small object.
- *
- * <p>Mailbox: Vyukov's intrusive many-producer one-consumer queue; a send is one allocation and one
- * atomic swap. Signals (link, exit, monitor) go to a separate lock-free stack and are handled
- * ahead of messages. The scheduling state makes sure a process is queued to run at most once and
- * is never left waiting with work pending: a sender swaps the tail then reads the state; the owner
- * writes the state then reads the tail.
+ * One process, the top of three stacked layers: {@link CellMailbox} (pid, scheduling state,
+ * mailbox), {@link CellSignals} (signals, links, monitors) and this, the interpreter: it runs the
+ * process's turns, applies its behaviour to each message, ends it, and is the process's own
+ * {@link ProcessContext}. The layers are one object, so an idle process is a single small object
+ * (and the process is its own mailbox's stub node).
  */
-final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, ProcessView, Receiver {
+final class Cell<M> extends CellSignals<M> implements Pid<M>, ProcessContext<M>, ProcessView, Receiver {
 
-    static final int WAITING = 0;
-    static final int RUNNABLE = 1;
-    static final int RUNNING = 2;
-    static final int EXITING = 3;
-    static final int DEAD = 4;
-
-    private static final Logger LOG = LoggerFactory.getLogger("io.mailroom.process");
-    private static final VarHandle STATE;
-    private static final VarHandle TAIL;
-    private static final VarHandle SIGNALS;
-    private static final VarHandle HEAD;
     private static final VarHandle REDUCTIONS;
-    private static final VarHandle EXTRAS;
 
     static {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            STATE = lookup.findVarHandle(Cell.class, "state", int.class);
-            TAIL = lookup.findVarHandle(Cell.class, "tail", MailNode.class);
-            SIGNALS = lookup.findVarHandle(Cell.class, "signals", SystemSignal.class);
-            HEAD = lookup.findVarHandle(Cell.class, "head", MailNode.class);
-            REDUCTIONS = lookup.findVarHandle(Cell.class, "reductions", long.class);
-            EXTRAS = lookup.findVarHandle(Cell.class, "extras", Extras.class);
+            REDUCTIONS = MethodHandles.lookup().findVarHandle(Cell.class, "reductions", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    final Node node;
-    final long id;
-    final SpawnOptions options;
-    /**
-     * The spawning process, or null: a plain field, not in {@link Extras}, because every process a
-     * process spawns has one, and a field fits in the object's alignment padding (72 bytes either
-     * way) where an {@code Extras} would add 64 bytes to each child.
-     */
-    private final Cell<?> parent;
-
-    private volatile MailNode tail;
-    private MailNode head;
-    private volatile int state;
-    private volatile SystemSignal signals;
     private Behavior<M> behavior;
-    private volatile Extras extras;
     private long reductions;
 
     Cell(Node node, long id, SpawnOptions options, Behavior<M> behavior, Cell<?> parent) {
-        this.node = node;
-        this.id = id;
-        this.options = options;
-        this.parent = parent;
+        super(node, id, options, parent);
         this.behavior = behavior;
-        this.head = this;
-        this.tail = this;
         if (!(behavior instanceof Behavior.Receive<M> r) || r.hasTimeout()) {
             this.state = RUNNING; // its first turn is start(): nothing may schedule it before that
         }
-        if (options.mailboxBound() > 0 || options.trapExits()) {
-            Extras x = new Extras(options.mailboxBound() > 0);
-            x.trapExits = options.trapExits();
-            this.extras = x;
-        }
     }
-
-    // ---------------------------------------------------------------- sending
 
     @Override
     public void send(M message) {
         deliver(Objects.requireNonNull(message, "message"));
     }
 
-    @Override
-    public void deliver(Object message) {
-        if (state >= EXITING) {
-            // Ending or ended (isAlive() is already false): nothing will take it from the mailbox.
-            node.countDropped();
-            return;
-        }
-        if (options.mailboxBound() > 0 && !admit(message)) {
-            return;
-        }
-        enqueue(new MailNode(message));
-        node.countSent();
-        wake();
-    }
+    // ---------------------------------------------------------------- running
 
-    /**
-     * Bounded mailboxes: counts the arrival and applies the overflow policy. The bound is for
-     * ordinary messages: a {@link Signal.Down} or a receive-timeout tick is always let in (the
-     * runtime owes it to the process: a monitor reports exactly once).
-     */
-    private boolean admit(Object message) {
-        Extras x = extras;
-        int depth = x.queued.incrementAndGet();
-        if (depth <= options.mailboxBound() || isSystemMessage(message)) {
-            return true;
-        }
-        switch (options.overflow()) {
-            case DROP_OLDEST:
-                return true; // the owner drops from the head while over the bound
-            case EXIT:
-                x.queued.decrementAndGet();
-                node.countDropped();
-                pushSignal(new SystemSignal(SystemSignal.EXIT_DIRECT, null, ExitReason.of("mailbox_overflow"), null));
-                return false;
-            default:
-                x.queued.decrementAndGet();
-                node.countDropped();
-                return false;
-        }
-    }
-
-    private void enqueue(MailNode n) {
-        MailNode prev = (MailNode) TAIL.getAndSet(this, n);
-        prev.next = n;
-    }
-
-    /** The owner puts a message in its own mailbox (a trapped exit, a noproc down). */
-    private void enqueueOwn(Object message) {
-        Extras x = extras;
-        if (x != null && x.queued != null) {
-            x.queued.incrementAndGet();
-        }
-        enqueue(new MailNode(message));
-    }
-
-    /** Puts the process on a run queue if it is waiting; at most one caller wins. */
-    private void wake() {
-        if (state == WAITING && STATE.compareAndSet(this, WAITING, RUNNABLE)) {
-            node.scheduler.submit(this);
-        }
-    }
-
-    /** Pushes a system signal; false if the process has ended and takes no more. */
-    boolean pushSignal(SystemSignal s) {
-        for (;;) {
-            SystemSignal top = signals;
-            if (top == SystemSignal.CLOSED) {
-                return false;
-            }
-            s.next = top;
-            if (SIGNALS.compareAndSet(this, top, s)) {
-                break;
-            }
-        }
-        wake();
-        return true;
-    }
-
-    /** Starts a freshly spawned process: runs its setup (and arms its timeout) on its first turn. */
     /**
      * The first turn, run by the spawner before spawn returns (as {@code proc_lib:start_link}
      * waits for {@code init}): the setup runs, so children of a supervisor are initialised one
@@ -194,8 +65,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         }
     }
 
-    // ---------------------------------------------------------------- running
-
     /** One turn on a scheduler thread: signals first, then up to the budget of messages. */
     void run(int budget) {
         state = RUNNING;
@@ -204,7 +73,7 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         }
         boolean usedUpBudget = false;
         while (true) {
-            if (signals != null && !handleSignals()) {
+            if (hasSignals() && !handleSignals()) {
                 return;
             }
             if (budget-- <= 0) {
@@ -242,60 +111,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         return false;
     }
 
-    private boolean hasWork() {
-        if (tail != head || signals != null) {
-            return true;
-        }
-        Extras x = extras;
-        return x != null && x.replay != null && !x.replay.isEmpty();
-    }
-
-    private Object poll() {
-        Extras x = extras;
-        if (x != null) {
-            ArrayDeque<Object> r = x.replay;
-            if (r != null && !r.isEmpty()) {
-                return r.pollFirst();
-            }
-        }
-        for (;;) {
-            MailNode h = head;
-            MailNode n = h.next;
-            if (n == null) {
-                if (tail == h) {
-                    return null;
-                }
-                // A sender swapped the tail but has not linked its node yet: it is a few
-                // instructions away. Give the turn up rather than spin on a scheduler thread.
-                Thread.onSpinWait();
-                n = h.next;
-                if (n == null) {
-                    return null;
-                }
-            }
-            HEAD.setOpaque(this, n);
-            if (h == this) {
-                this.next = null; // the process is its own stub node: do not keep the queue reachable
-            }
-            Object m = n.message;
-            n.message = null;
-            if (x != null && x.queued != null) {
-                int depth = x.queued.decrementAndGet();
-                if (options.overflow() == OverflowPolicy.DROP_OLDEST && depth >= options.mailboxBound()
-                        && !isSystemMessage(m)) {
-                    node.countDropped();
-                    continue; // over the bound: this oldest message makes room
-                }
-            }
-            return m;
-        }
-    }
-
-    /** What the runtime itself puts in a mailbox, which a bounded mailbox never refuses or drops. */
-    private static boolean isSystemMessage(Object message) {
-        return message instanceof Signal || message instanceof ReceiveTimeout;
-    }
-
     /** Handles one message; false if the process ended. */
     @SuppressWarnings("unchecked")
     private boolean dispatch(Object m) {
@@ -328,15 +143,120 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
             if (node.tracing != 0) {
                 traced(m, Tracer.Outcome.CRASHED);
             }
-            node.crashes.report(this, m, t);
-            terminate(ExitReason.crash(t), null);
-            return false;
+            return crash(m, t);
         }
         if (node.tracing != 0) { // the one check an untraced process pays: a field nobody writes while no one traces
             traced(m, outcome(next));
         }
         return become(next, m);
     }
+
+    private boolean stillMonitoring(Signal.Down d) {
+        Extras x = extras;
+        Map<MonitorRef, Pid<?>> monitoring = x == null ? null : x.monitoring;
+        return monitoring != null && monitoring.containsKey(d.ref());
+    }
+
+    /** Applies a handler's answer; false if the process ended. */
+    private boolean become(Behavior<M> next, Object message) {
+        if (next instanceof Behavior.Special<M> special) {
+            switch (special.kind) {
+                case Behavior.Special.SAME -> {
+                    REDUCTIONS.setOpaque(this, reductions + 1);
+                    if (((Behavior.Receive<M>) behavior).hasTimeout()) {
+                        armTimeout();
+                    }
+                    return true;
+                }
+                case Behavior.Special.UNHANDLED -> {
+                    extras().deferred().addLast(message);
+                    return true;
+                }
+                default -> {
+                    REDUCTIONS.setOpaque(this, reductions + 1);
+                    terminate(special.reason, null);
+                    return false;
+                }
+            }
+        }
+        REDUCTIONS.setOpaque(this, reductions + 1);
+        if (next == null) {
+            return crash(message, new NullPointerException("handler returned null behaviour"));
+        }
+        behavior = next;
+        if (next instanceof Behavior.Setup<M> && !startBehavior()) {
+            return false;
+        }
+        Extras x = extras;
+        if (x != null) {
+            ArrayDeque<Object> d = x.deferred;
+            if (d != null && !d.isEmpty()) {
+                ArrayDeque<Object> r = x.replay;
+                if (r == null || r.isEmpty()) {
+                    x.replay = d;
+                    x.deferred = r;
+                } else {
+                    d.addAll(r);   // re-deferred ones arrived before the rest of the replay
+                    r.clear();
+                    x.replay = d;
+                    x.deferred = r;
+                }
+            }
+        }
+        if (((Behavior.Receive<M>) behavior).hasTimeout()) {
+            armTimeout();
+        } else if (x != null && x.receiveTimer != null) {
+            x.receiveTimer.cancel();
+            x.receiveTimer = null;
+        }
+        return true;
+    }
+
+    /** Expands setup behaviours until a receive behaviour is current; false if the process ended. */
+    private boolean startBehavior() {
+        Behavior<M> b = behavior;
+        try {
+            while (b instanceof Behavior.Setup<M> setup) {
+                b = setup.factory.apply(this);
+            }
+        } catch (Throwable t) {
+            return crash("setup", t);
+        }
+        if (b instanceof Behavior.Special<M> special) {
+            if (special.kind == Behavior.Special.STOPPED) {
+                terminate(special.reason, null);
+                return false;
+            }
+            return crash("setup", new IllegalStateException("setup must return a behaviour, not " + special));
+        }
+        if (b == null) {
+            return crash("setup", new IllegalStateException("setup returned null"));
+        }
+        behavior = b;
+        if (((Behavior.Receive<M>) b).hasTimeout()) {
+            armTimeout();
+        }
+        return true;
+    }
+
+    private void armTimeout() {
+        Extras x = extras();
+        if (x.receiveTimer != null) {
+            x.receiveTimer.cancel();
+        }
+        long generation = ++x.timeoutGeneration;
+        x.receiveTimer = node.timers.schedule(this, new ReceiveTimeout(generation),
+                ((Behavior.Receive<M>) behavior).timeoutNanos);
+    }
+
+    /** The stage's outcome goes to the mailbox as it is; {@link #dispatch} maps it on this process's turn. */
+    @Override
+    public <T> void pipeToSelf(CompletionStage<T> stage, BiFunction<? super T, ? super Throwable, ? extends M> mapper) {
+        Objects.requireNonNull(mapper, "mapper");
+        stage.whenComplete((value, failure) -> deliver(Piped.of(value, failure, mapper)));
+    }
+
+    // ---------------------------------------------------------------- tracing
 
     /** Tells this process's tracer, if it has one, what its behaviour did with {@code message}. */
     private void traced(Object message, Tracer.Outcome outcome) {
@@ -399,208 +319,17 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         return true;
     }
 
-    private boolean stillMonitoring(Signal.Down d) {
-        Extras x = extras;
-        Map<MonitorRef, Pid<?>> monitoring = x == null ? null : x.monitoring;
-        return monitoring != null && monitoring.containsKey(d.ref());
-    }
+    // ---------------------------------------------------------------- ending
 
-    /** Applies a handler's answer; false if the process ended. */
-    private boolean become(Behavior<M> next, Object message) {
-        if (next instanceof Behavior.Special<M> special) {
-            switch (special.kind) {
-                case Behavior.Special.SAME -> {
-                    REDUCTIONS.setOpaque(this, reductions + 1);
-                    if (((Behavior.Receive<M>) behavior).hasTimeout()) {
-                        armTimeout();
-                    }
-                    return true;
-                }
-                case Behavior.Special.UNHANDLED -> {
-                    extras().deferred().addLast(message);
-                    return true;
-                }
-                default -> {
-                    REDUCTIONS.setOpaque(this, reductions + 1);
-                    terminate(special.reason, null);
-                    return false;
-                }
-            }
-        }
-        REDUCTIONS.setOpaque(this, reductions + 1);
-        if (next == null) {
-            node.crashes.report(this, message, new NullPointerException("handler returned null behaviour"));
-            terminate(ExitReason.crash(new NullPointerException("handler returned null behaviour")), null);
-            return false;
-        }
-        behavior = next;
-        if (next instanceof Behavior.Setup<M> && !startBehavior()) {
-            return false;
-        }
-        Extras x = extras;
-        if (x != null) {
-            ArrayDeque<Object> d = x.deferred;
-            if (d != null && !d.isEmpty()) {
-                ArrayDeque<Object> r = x.replay;
-                if (r == null || r.isEmpty()) {
-                    x.replay = d;
-                    x.deferred = r;
-                } else {
-                    d.addAll(r);   // re-deferred ones arrived before the rest of the replay
-                    r.clear();
-                    x.replay = d;
-                    x.deferred = r;
-                }
-            }
-        }
-        if (((Behavior.Receive<M>) behavior).hasTimeout()) {
-            armTimeout();
-        } else if (x != null && x.receiveTimer != null) {
-            x.receiveTimer.cancel();
-            x.receiveTimer = null;
-        }
-        return true;
-    }
-
-    /** Expands setup behaviours until a receive behaviour is current; false if the process ended. */
-    private boolean startBehavior() {
-        Behavior<M> b = behavior;
-        try {
-            while (b instanceof Behavior.Setup<M> setup) {
-                b = setup.factory.apply(this);
-            }
-        } catch (Throwable t) {
-            node.crashes.report(this, "setup", t);
-            terminate(ExitReason.crash(t), null);
-            return false;
-        }
-        if (b instanceof Behavior.Special<M> special) {
-            if (special.kind == Behavior.Special.STOPPED) {
-                terminate(special.reason, null);
-                return false;
-            }
-            IllegalStateException e = new IllegalStateException("setup must return a behaviour, not " + special);
-            node.crashes.report(this, "setup", e);
-            terminate(ExitReason.crash(e), null);
-            return false;
-        }
-        if (b == null) {
-            IllegalStateException e = new IllegalStateException("setup returned null");
-            node.crashes.report(this, "setup", e);
-            terminate(ExitReason.crash(e), null);
-            return false;
-        }
-        behavior = b;
-        if (((Behavior.Receive<M>) b).hasTimeout()) {
-            armTimeout();
-        }
-        return true;
-    }
-
-    private void armTimeout() {
-        Extras x = extras();
-        if (x.receiveTimer != null) {
-            x.receiveTimer.cancel();
-        }
-        long generation = ++x.timeoutGeneration;
-        x.receiveTimer = node.timers.schedule(this, new ReceiveTimeout(generation),
-                ((Behavior.Receive<M>) behavior).timeoutNanos);
-    }
-
-    /** The stage's outcome goes to the mailbox as it is; {@link #dispatch} maps it on this process's turn. */
-    @Override
-    public <T> void pipeToSelf(java.util.concurrent.CompletionStage<T> stage,
-                               java.util.function.BiFunction<? super T, ? super Throwable, ? extends M> mapper) {
-        Objects.requireNonNull(mapper, "mapper");
-        stage.whenComplete((value, failure) -> deliver(Piped.of(value, failure, mapper)));
-    }
-
-    // ---------------------------------------------------------------- signals
-
-    /** Handles pending system signals in arrival order; false if they ended the process. */
-    private boolean handleSignals() {
-        SystemSignal s = reverse((SystemSignal) SIGNALS.getAndSet(this, null));
-        while (s != null) {
-            SystemSignal rest = s.next;
-            ExitReason die = handleSignal(s);
-            if (die != null) {
-                terminate(die, rest);
-                return false;
-            }
-            s = rest;
-        }
-        return true;
-    }
-
-    private static SystemSignal reverse(SystemSignal s) {
-        SystemSignal reversed = null;
-        while (s != null && s != SystemSignal.CLOSED) {
-            SystemSignal next = s.next;
-            s.next = reversed;
-            reversed = s;
-            s = next;
-        }
-        return reversed;
-    }
-
-    /** Handles one signal while alive; returns the reason to die with, or null to go on. */
-    private ExitReason handleSignal(SystemSignal s) {
-        switch (s.kind) {
-            case SystemSignal.LINK -> extras().links().add(s.from);
-            case SystemSignal.UNLINK -> {
-                Extras x = extras;
-                if (x != null && x.links != null) {
-                    x.links.remove(s.from);
-                }
-            }
-            case SystemSignal.EXIT_LINK -> {
-                Extras x = extras;
-                if (x == null || x.links == null || !x.links.remove(s.from)) {
-                    return null; // unlinked meanwhile: the signal no longer applies
-                }
-                return onExitSignal(s.from, s.reason, false);
-            }
-            case SystemSignal.EXIT_DIRECT -> {
-                return onExitSignal(s.from, s.reason, true);
-            }
-            case SystemSignal.MONITOR -> extras().monitoredBy().put((MonitorRef) s.ref, s.watcher);
-            case SystemSignal.DEMONITOR -> {
-                Extras x = extras;
-                if (x != null && x.monitoredBy != null) {
-                    x.monitoredBy.remove((MonitorRef) s.ref);
-                }
-            }
-            case SystemSignal.DESCRIBE -> s.watcher.deliver(describe());
-            default -> throw new IllegalStateException("unknown signal " + s.kind);
-        }
-        return null;
-    }
-
-    /** The current behaviour's description of the state, asked on this process's turn; never throws. */
-    private StateRequest.Answer describe() {
-        try {
-            var description = behavior instanceof Behavior.Receive<M> r && r.description != null
-                    ? r.description.get() : null;
-            return new StateRequest.Answer(description, null);
-        } catch (Throwable t) {
-            return new StateRequest.Answer(null, t);
-        }
-    }
-
-    /** OTP's rules for a received exit signal. */
-    private ExitReason onExitSignal(Cell<?> from, ExitReason reason, boolean direct) {
-        if (direct && reason instanceof ExitReason.Kill) {
-            return ExitReason.KILLED;
-        }
-        Extras x = extras;
-        if (x != null && x.trapExits) {
-            enqueueOwn(new Signal.Exit(from, reason));
-            return null;
-        }
-        if (!reason.isAbnormal()) {
-            return direct && from == this ? ExitReason.NORMAL : null;
-        }
-        return reason;
+    /**
+     * The one way a process crashes: {@code cause} is reported (with what it was handling) and is
+     * the very exception its exit reason carries, so the log and the links tell the same story.
+     * Always false, the "process ended" answer of the turn's steps.
+     */
+    private boolean crash(Object handling, Throwable cause) {
+        node.crashes.report(this, handling, cause);
+        terminate(ExitReason.crash(cause), null);
+        return false;
     }
 
     /**
@@ -614,8 +343,7 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         }
         if (state != EXITING) {
             try {
-                node.crashes.report(this, null, error);
-                terminate(ExitReason.crash(error), null);
+                crash(null, error);
                 return;
             } catch (Throwable again) {
                 LOG.error("{} could not be ended cleanly", this, again);
@@ -628,8 +356,8 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     }
 
     /** Ends the process: tells links and monitors, frees its name, leaves the process table. */
-    @SuppressWarnings("unchecked")
-    private void terminate(ExitReason reason, SystemSignal unhandled) {
+    @Override
+    void terminate(ExitReason reason, SystemSignal unhandled) {
         if (reason instanceof ExitReason.Kill) {
             reason = ExitReason.KILLED;
         }
@@ -655,37 +383,8 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         if (x != null && x.name != null) {
             node.registry.unregister(x.name, this);
         }
-        SystemSignal pending = reverse((SystemSignal) SIGNALS.getAndSet(this, SystemSignal.CLOSED));
-        answerAsDead(unhandled, reason);
-        answerAsDead(pending, reason);
-        x = extras;
-        if (x != null) {
-            Set<Cell<?>> links = x.links;
-            if (links != null) {
-                for (Cell<?> linked : links) {
-                    linked.pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, this, reason, null));
-                }
-            }
-            Map<MonitorRef, Receiver> watchers = x.monitoredBy;
-            if (watchers != null) {
-                for (Map.Entry<MonitorRef, Receiver> e : watchers.entrySet()) {
-                    try {
-                        e.getValue().deliver(new Signal.Down(e.getKey(), this, reason));
-                    } catch (Throwable t) {
-                        // a watcher that fails must not keep the others from their DOWN, nor end this thread
-                        LOG.warn("a watcher of {} failed on its DOWN", this, t);
-                    }
-                }
-            }
-            Map<MonitorRef, Pid<?>> monitoring = x.monitoring;
-            if (monitoring != null) {
-                for (Map.Entry<MonitorRef, Pid<?>> e : monitoring.entrySet()) {
-                    if (e.getValue() instanceof Cell<?> target) {
-                        target.pushSignal(new SystemSignal(SystemSignal.DEMONITOR, this, null, e.getKey()));
-                    }
-                }
-            }
-        }
+        closeSignals(unhandled, reason);
+        tellLinksAndWatchers(reason);
         behavior = null;
         state = DEAD;
         node.table.remove(this);
@@ -699,53 +398,22 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
                 LOG.warn("the tracer of {} failed as the process ended", this, t);
             }
         }
-        // Let the queued messages go: senders have seen EXITING or DEAD and dropped theirs since.
-        MailNode t = tail;
-        HEAD.setOpaque(this, t);
-        t.message = null;
-        this.next = null;
-        if (x != null) {
-            x.deferred = null;
-            x.replay = null;
-        }
+        releaseMailbox();
     }
 
-    /** Answers the signals that reached this process as it ended. */
-    private void answerAsDead(SystemSignal s, ExitReason reason) {
-        for (; s != null; s = s.next) {
-            switch (s.kind) {
-                case SystemSignal.LINK -> s.from.pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, this, reason, null));
-                case SystemSignal.UNLINK -> {
-                    Extras x = extras;
-                    if (x != null && x.links != null) {
-                        x.links.remove(s.from);
-                    }
-                }
-                case SystemSignal.MONITOR -> s.watcher.deliver(new Signal.Down((MonitorRef) s.ref, this, reason));
-                case SystemSignal.DEMONITOR -> {
-                    Extras x = extras;
-                    if (x != null && x.monitoredBy != null) {
-                        x.monitoredBy.remove((MonitorRef) s.ref);
-                    }
-                }
-                case SystemSignal.DESCRIBE -> s.watcher.deliver(new Signal.Down(null, this, reason));
-                default -> { } // exits to a process that is already ending change nothing
-            }
+    /** The current behaviour's description of the state, asked on this process's turn; never throws. */
+    @Override
+    StateRequest.Answer describe() {
+        try {
+            var description = behavior instanceof Behavior.Receive<M> r && r.description != null
+                    ? r.description.get() : null;
+            return new StateRequest.Answer(description, null);
+        } catch (Throwable t) {
+            return new StateRequest.Answer(null, t);
         }
     }
 
     // ---------------------------------------------------------------- context
-
-    private Extras extras() {
-        Extras x = extras;
-        if (x == null) {
-            x = new Extras(false);
-            if (!EXTRAS.compareAndSet(this, null, x)) {
-                x = extras; // the registry named this process from another thread meanwhile
-            }
-        }
-        return x;
-    }
 
     @Override
     public Pid<M> self() {
@@ -755,11 +423,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     @Override
     public Node node() {
         return node;
-    }
-
-    @Override
-    public Optional<Pid<?>> parent() {
-        return Optional.ofNullable(parent);
     }
 
     @Override
@@ -786,67 +449,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
         extras().monitoring().put(ref, child);
         child.start();
         return new Spawned<>(child, ref);
-    }
-
-    @Override
-    public void link(Pid<?> other) {
-        if (other == this) {
-            return;
-        }
-        Set<Cell<?>> links = extras().links();
-        if (!(other instanceof Cell<?> cell)) {
-            throw new IllegalArgumentException("not a process pid: " + other);
-        }
-        if (links.contains(cell)) {
-            return;
-        }
-        links.add(cell);
-        if (!cell.pushSignal(new SystemSignal(SystemSignal.LINK, this, null, null))) {
-            pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, cell, ExitReason.NOPROC, null));
-        }
-    }
-
-    @Override
-    public void unlink(Pid<?> other) {
-        Extras x = extras;
-        if (x != null && x.links != null && other instanceof Cell<?> cell && x.links.remove(cell)) {
-            cell.pushSignal(new SystemSignal(SystemSignal.UNLINK, this, null, null));
-        }
-    }
-
-    @Override
-    public MonitorRef monitor(Pid<?> target) {
-        MonitorRef ref = node.newRef();
-        extras().monitoring().put(ref, target);
-        if (!(target instanceof Cell<?> cell) || !cell.pushSignal(SystemSignal.monitor(ref, this))) {
-            enqueueOwn(new Signal.Down(ref, target, ExitReason.NOPROC));
-        }
-        return ref;
-    }
-
-    @Override
-    public void demonitor(MonitorRef ref) {
-        Extras x = extras;
-        if (x == null || x.monitoring == null) {
-            return;
-        }
-        Pid<?> target = x.monitoring.remove(ref);
-        if (target instanceof Cell<?> cell) {
-            cell.pushSignal(new SystemSignal(SystemSignal.DEMONITOR, this, null, ref));
-        }
-    }
-
-    @Override
-    public void trapExits(boolean trap) {
-        extras().trapExits = trap;
-    }
-
-    @Override
-    public void exit(Pid<?> target, ExitReason reason) {
-        Objects.requireNonNull(reason, "reason");
-        if (target instanceof Cell<?> cell) {
-            cell.pushSignal(new SystemSignal(SystemSignal.EXIT_DIRECT, this, reason, null));
-        }
     }
 
     @Override
@@ -877,16 +479,6 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     // ---------------------------------------------------------------- introspection
 
     @Override
-    public long id() {
-        return id;
-    }
-
-    @Override
-    public boolean isAlive() {
-        return state < EXITING;
-    }
-
-    @Override
     public Pid<?> pid() {
         return this;
     }
@@ -903,69 +495,8 @@ final class Cell<M> extends MailNode implements Pid<M>, ProcessContext<M>, Proce
     }
 
     @Override
-    public String status() {
-        return switch (state) {
-            case WAITING -> "waiting";
-            case RUNNABLE -> "runnable";
-            case RUNNING -> "running";
-            case EXITING -> "exiting";
-            default -> "dead";
-        };
-    }
-
-    @Override
-    public int mailboxDepth() {
-        Extras x = extras;
-        int deferred = x == null ? 0 : x.deferredCount();
-        if (x != null && x.queued != null) {
-            return Math.max(0, x.queued.get()) + deferred;
-        }
-        int n = 0;
-        MailNode h = (MailNode) HEAD.getOpaque(this);
-        for (MailNode p = h.next; p != null && n < Integer.MAX_VALUE - deferred; p = p.next) {
-            n++;
-        }
-        return n + deferred;
-    }
-
-    @Override
     public long reductions() {
         return (long) REDUCTIONS.getOpaque(this);
-    }
-
-    @Override
-    public Pid<?> parentPid() {
-        return parent;
-    }
-
-    boolean trapsExits() {
-        Extras x = extras;
-        return x != null && x.trapExits;
-    }
-
-    List<Pid<?>> linksSnapshot() {
-        Extras x = extras;
-        return x == null || x.links == null ? List.of() : List.copyOf(x.links);
-    }
-
-    List<Pid<?>> monitorsSnapshot() {
-        Extras x = extras;
-        return x == null || x.monitoring == null ? List.of() : new ArrayList<>(x.monitoring.values());
-    }
-
-    /** Watchers of this process; a call that has its answer is over even before its demonitor arrives. */
-    List<Receiver> monitoredBySnapshot() {
-        Extras x = extras;
-        if (x == null || x.monitoredBy == null) {
-            return List.of();
-        }
-        List<Receiver> watchers = new ArrayList<>();
-        for (Receiver r : x.monitoredBy.values()) {
-            if (!(r instanceof CallReply<?> call && call.isDone())) {
-                watchers.add(r);
-            }
-        }
-        return watchers;
     }
 
     @Override

@@ -418,9 +418,10 @@ public final class Node implements AutoCloseable {
         return new MonitorRef(refs.incrementAndGet());
     }
 
-    void countSent() {
-        if (Thread.currentThread() instanceof Scheduler.WorkerThread t && t.worker.scheduler == scheduler) {
-            t.worker.countSent();
+    /** Counts a send; {@code local} is the sending thread's worker ({@link Scheduler#localWorker()}), or null. */
+    void countSent(Worker local) {
+        if (local != null) {
+            local.countSent();
         } else {
             externalSent.increment();
         }

@@ -61,12 +61,25 @@ final class Scheduler {
 
     /** Queues a process that has just become runnable. */
     void submit(Cell<?> cell) {
-        if (Thread.currentThread() instanceof WorkerThread t && t.worker.scheduler == this) {
-            t.worker.pushNext(cell);
+        submit(cell, localWorker());
+    }
+
+    /**
+     * Queues a process that has just become runnable, from a thread already looked at: {@code local}
+     * is {@link #localWorker()} (so a send, which also counts itself on that worker, looks once).
+     */
+    void submit(Cell<?> cell, Worker local) {
+        if (local != null) {
+            local.pushNext(cell);
         } else {
             shared.add(cell);
             signalWork();
         }
+    }
+
+    /** The worker of this scheduler that runs the current thread, or null for any other thread. */
+    Worker localWorker() {
+        return Thread.currentThread() instanceof WorkerThread t && t.worker.scheduler == this ? t.worker : null;
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,29 @@ class CrashTest {
 
         assertThat(watcher.nextDown().reason()).isInstanceOfSatisfying(ExitReason.Crash.class,
                 crash -> assertThat(crash.error()).isInstanceOf(NullPointerException.class));
+    }
+
+    @Test
+    void a_handler_that_returns_null_is_logged_with_the_very_exception_its_exit_reason_carries() {
+        Logger log = (Logger) LoggerFactory.getLogger("io.mailroom.process.crash");
+        ListAppender<ILoggingEvent> captured = new ListAppender<>();
+        captured.start();
+        log.addAppender(captured);
+        try {
+            Probe watcher = Probe.spawn(node);
+            Pid<String> pid = node.spawn(Behaviors.receive(m -> null));
+            watcher.monitor(pid);
+
+            pid.send("anything");
+
+            Throwable carried = ((ExitReason.Crash) watcher.nextDown().reason()).error();
+            eventually().until(() -> !captured.list.isEmpty());
+            Throwable logged = ((ThrowableProxy) captured.list.getFirst().getThrowableProxy()).getThrowable();
+            assertThat(logged).as("the logged exception is the exit reason's, so log and links agree")
+                    .isInstanceOf(NullPointerException.class).isSameAs(carried);
+        } finally {
+            log.detachAppender(captured);
+        }
     }
 
     @Test
