@@ -430,11 +430,13 @@ public final class Room {
             Session.Broadcast message = new Session.Broadcast(room, m.seq(), OutFrame.message(m.frame(), System.nanoTime()));
             chat.rooms().append(log, m.seq(), message.frame());
             Appended mine = acks.remove(m.seq());
+            if (mine != null) {
+                chat.metrics().accepted(); // counted before anyone can see it, so a reader of the meter never lags the ack
+            }
             broadcast(mine == null ? null : mine.session(), message);
             if (mine != null) {
                 unanswered--;
                 mine.session().send(new Session.Accepted(room, m.seq(), mine.ts(), mine.ref()));
-                chat.metrics().accepted();
             }
         }
 
@@ -477,10 +479,11 @@ public final class Room {
             Session.Broadcast message = new Session.Broadcast(room, seq,
                     frames.message(room, seq, roster[i].user(), text, ts, now));
             chat.rooms().append(log, seq, message.frame());
-            // stored: from here on nothing can fail, so it is fanned out and acknowledged in this same turn
+            // stored: from here on nothing can fail, so it is counted, fanned out and acknowledged in this
+            // same turn (counted first, so a reader of the meter never lags the ack)
+            chat.metrics().accepted();
             broadcast(session, message);
             session.send(new Session.Accepted(room, seq, ts, ref));
-            chat.metrics().accepted();
         }
 
         private Behavior<Msg> onSignal(ProcessContext<Msg> ctx, Signal signal) {
