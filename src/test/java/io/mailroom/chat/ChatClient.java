@@ -28,7 +28,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class ChatClient implements WebSocket.Listener, AutoCloseable {
     static final ObjectMapper JSON = JsonMapper.builder().build();
-    static final Duration WAIT = Duration.ofSeconds(20);
+    static final Duration WAIT = Waits.WAIT;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     /** The chat tests' wait: {@link Waits#eventually()} (it used to set Awaitility's global defaults here). */

@@ -31,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Timeout(120)
 abstract class ObserveTestSupport {
     static final String PASSWORD = "observe-test-secret";
-    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration WAIT = Waits.WAIT;
 
     @LocalServerPort
     int port;
