@@ -58,7 +58,7 @@ final class Worker implements Runnable {
 
     final Scheduler scheduler;
     final int index;
-    final RunQueue queue = new RunQueue(4096);
+    final RunQueue queue = new RunQueue(16384);
     Thread thread;
     volatile boolean wokenAsSpinner;
     private volatile Cell<?> runNext;
@@ -75,6 +75,8 @@ final class Worker implements Runnable {
     /** This turn has signalled stealable work already; {@link #moreToSignal}: it pushed more since. */
     private boolean signalled;
     private boolean moreToSignal;
+    /** This turn has woken a process into {@link #runNext} already. */
+    private boolean wokeThisTurn;
     /**
      * This worker ran out of work since its last turn: the watchdog may have gone to sleep
      * meanwhile, seeing no turn running, so the next turn tells it.
@@ -118,6 +120,7 @@ final class Worker implements Runnable {
             }
             signalled = false;
             moreToSignal = false;
+            wokeThisTurn = false;
             TURN_SEQ.setOpaque(this, ++seq);
             if (resumed) {
                 resumed = false;
@@ -304,6 +307,13 @@ final class Worker implements Runnable {
      * where another worker may take it: only then is anyone signalled.
      */
     void pushNext(Cell<?> cell) {
+        if (wokeThisTurn) {
+            // A fan-out: the first process this turn woke runs next; the rest queue up behind it
+            // in the order they were woken, each a plain push rather than an exchange of runNext.
+            pushBack(cell);
+            return;
+        }
+        wokeThisTurn = true;
         Cell<?> previous = (Cell<?>) RUN_NEXT.getAndSet(this, cell);
         if (previous != null) {
             if (!queue.push(previous)) {
