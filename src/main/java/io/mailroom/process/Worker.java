@@ -9,9 +9,10 @@ import java.util.function.LongSupplier;
  * One scheduler thread's loop: take a runnable process, give it one turn, repeat; search and
  * then park when there is nothing to run.
  *
- * <p>A process woken by the running one goes to the {@code runNext} slot and runs right after it
- * (a request and its reply stay on one core, warm in cache), at most {@link #RUN_NEXT_STREAK}
- * times in a row so the rest of the queue is not starved. Every {@link #SHARED_EVERY} turns the
+ * <p>The first process woken by the running one goes to the {@code runNext} slot and runs right
+ * after it (a request and its reply stay on one core, warm in cache), at most {@link #RUN_NEXT_STREAK}
+ * times in a row so the rest of the queue is not starved; any more it wakes in the same turn (a
+ * broadcast) go to the run queue in wake order, a plain push each. Every {@link #SHARED_EVERY} turns the
  * shared queue is served first, so work from outside the runtime is never starved either.
  *
  * <p>What it costs to be idle: a worker spins only while spinning pays. Its spin is bounded by
