@@ -9,9 +9,10 @@ import java.util.function.LongSupplier;
  * One scheduler thread's loop: take a runnable process, give it one turn, repeat; search and
  * then park when there is nothing to run.
  *
- * <p>A process woken by the running one goes to the {@code runNext} slot and runs right after it
- * (a request and its reply stay on one core, warm in cache), at most {@link #RUN_NEXT_STREAK}
- * times in a row so the rest of the queue is not starved. Every {@link #SHARED_EVERY} turns the
+ * <p>The first process woken by the running one goes to the {@code runNext} slot and runs right
+ * after it (a request and its reply stay on one core, warm in cache), at most {@link #RUN_NEXT_STREAK}
+ * times in a row so the rest of the queue is not starved; any more it wakes in the same turn (a
+ * broadcast) go to the run queue in wake order, a plain push each. Every {@link #SHARED_EVERY} turns the
  * shared queue is served first, so work from outside the runtime is never starved either.
  *
  * <p>What it costs to be idle: a worker spins only while spinning pays. Its spin is bounded by
@@ -58,7 +59,7 @@ final class Worker implements Runnable {
 
     final Scheduler scheduler;
     final int index;
-    final RunQueue queue = new RunQueue(4096);
+    final RunQueue queue = new RunQueue(16384);
     Thread thread;
     volatile boolean wokenAsSpinner;
     private volatile Cell<?> runNext;
@@ -75,6 +76,8 @@ final class Worker implements Runnable {
     /** This turn has signalled stealable work already; {@link #moreToSignal}: it pushed more since. */
     private boolean signalled;
     private boolean moreToSignal;
+    /** This turn has woken a process into {@link #runNext} already. */
+    private boolean wokeThisTurn;
     /**
      * This worker ran out of work since its last turn: the watchdog may have gone to sleep
      * meanwhile, seeing no turn running, so the next turn tells it.
@@ -118,6 +121,7 @@ final class Worker implements Runnable {
             }
             signalled = false;
             moreToSignal = false;
+            wokeThisTurn = false;
             TURN_SEQ.setOpaque(this, ++seq);
             if (resumed) {
                 resumed = false;
@@ -304,6 +308,13 @@ final class Worker implements Runnable {
      * where another worker may take it: only then is anyone signalled.
      */
     void pushNext(Cell<?> cell) {
+        if (wokeThisTurn) {
+            // A fan-out: the first process this turn woke runs next; the rest queue up behind it
+            // in the order they were woken, each a plain push rather than an exchange of runNext.
+            pushBack(cell);
+            return;
+        }
+        wokeThisTurn = true;
         Cell<?> previous = (Cell<?>) RUN_NEXT.getAndSet(this, cell);
         if (previous != null) {
             if (!queue.push(previous)) {
