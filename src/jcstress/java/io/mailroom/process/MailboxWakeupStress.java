@@ -15,10 +15,11 @@ import org.openjdk.jcstress.infra.results.L_Result;
 /**
  * The lost wake-up race: a send arrives while the owner is finishing its turn and going idle.
  * The process is queued with one message (as a send from outside leaves it); one actor is the
- * scheduler and gives it its turn, the other sends a second message meanwhile. Cell's rule (the
- * sender swaps the tail, then reads the state; the owner writes the state, then reads the tail)
- * must leave exactly one of: the turn took both; or the process queued once more with the second
- * message waiting (woken by the sender's CAS or by the owner's own re-check, whichever won).
+ * scheduler and gives it its turn, the other sends a second message meanwhile. The mailbox's
+ * rule (CellMailbox: the sender swaps the tail, then reads the state; the owner writes the state,
+ * then reads the tail) must leave exactly one of: the turn took both; or the process queued once
+ * more with the second message waiting (woken by the sender's CAS or by the owner's own re-check,
+ * whichever won).
  *
  * <p>Outcome: {@code turn=N} messages the turn handled, then {@code status}, {@code queued}
  * (times in the run queue) and {@code mailbox} (depth) as the actors left it, then

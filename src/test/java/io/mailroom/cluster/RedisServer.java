@@ -105,6 +105,71 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one command and returns the whole answer, decoded from RESP2: a String for a simple or
+     * bulk string, a Long for an integer, a List for an array, null for a null; an error answer
+     * throws. For reading what Redis holds (a stream with XRANGE) as the tests' ground truth.
+     */
+    public Object call(String... args) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(5000);
+            StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String a : args) {
+                b.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+            }
+            OutputStream out = s.getOutputStream();
+            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            return readReply(new java.io.BufferedInputStream(s.getInputStream()));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Object readReply(InputStream in) throws IOException {
+        int type = in.read();
+        String line = readLine(in);
+        switch (type) {
+            case '+' -> {
+                return line;
+            }
+            case '-' -> throw new IllegalStateException("redis: " + line);
+            case ':' -> {
+                return Long.parseLong(line);
+            }
+            case '$' -> {
+                int length = Integer.parseInt(line);
+                if (length < 0) {
+                    return null;
+                }
+                byte[] bytes = in.readNBytes(length);
+                in.readNBytes(2); // CRLF
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+            case '*' -> {
+                int count = Integer.parseInt(line);
+                if (count < 0) {
+                    return null;
+                }
+                java.util.List<Object> items = new java.util.ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    items.add(readReply(in));
+                }
+                return items;
+            }
+            default -> throw new IllegalStateException("not a RESP2 answer: " + (char) type + line);
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c = in.read(); c >= 0 && c != '\r'; c = in.read()) {
+            line.append((char) c);
+        }
+        in.read(); // LF
+        return line.toString();
+    }
+
     private void awaitExit() {
         try {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
