@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A session's link to one room: the state machine between the client's join, send and leave and
@@ -59,8 +60,18 @@ final class RoomLink {
 
         void demonitor(MonitorRef ref);
 
-        /** Finds or starts the room's process; the answer comes to {@link #found} or {@link #notFound}. */
-        void lookUp(RoomLink link);
+        /**
+         * The process registered under the room's name now, if any. It may have ended and not be
+         * unregistered yet: a process unregisters only after its own stop handler has run.
+         */
+        Optional<Pid<Room.Msg>> registered(String room);
+
+        /**
+         * Asks the rooms supervisor to start the room's process or name the one it has (waiting,
+         * if that one has ended, until it has handled the end); the answer comes to {@link #found}
+         * or {@link #notFound}.
+         */
+        void askSupervisor(RoomLink link);
 
         /** Calls {@link #retry} after {@code delay}. */
         void retryAfter(RoomLink link, Duration delay);
@@ -215,15 +226,16 @@ final class RoomLink {
 
     // ---- the room's process
 
-    /** The look-up's answer: the room's process, started or already running. */
+    /** The rooms supervisor's answer: the room's process, started or already running. */
     void found(Pid<Room.Msg> room) {
         if (!resolving) {
             return; // stale: not looked up any more
         }
         if (!room.isAlive()) {
-            // it ended after it was named: ask again, bounded as every failure
+            // it ended after the supervisor named it: ask the supervisor again (not the registry,
+            // which may still name it), bounded as every failure
             failed("its supervisor keeps naming ended processes");
-            port.lookUp(this);
+            port.askSupervisor(this);
             return;
         }
         attach(room);
@@ -241,7 +253,7 @@ final class RoomLink {
     /** The delay of {@link #notFound} is over. */
     void retry() {
         if (resolving) {
-            port.lookUp(this);
+            lookUp();
         }
     }
 
@@ -266,7 +278,7 @@ final class RoomLink {
         }
         if (!unconfirmed.isEmpty()) {
             resolving = true;
-            port.lookUp(this);
+            lookUp();
         }
     }
 
@@ -298,7 +310,7 @@ final class RoomLink {
             pid.send(request);
         } else if (!resolving) {
             resolving = true;
-            port.lookUp(this);
+            lookUp();
         }
     }
 
@@ -326,6 +338,22 @@ final class RoomLink {
     private void failed(String why) {
         if (++failures > MAX_ROOM_FAILURES) {
             throw new IllegalStateException("room " + room + " cannot be reached: " + why);
+        }
+    }
+
+    /**
+     * Finds the room's process: the one registered under its name if it is alive, else the rooms
+     * supervisor's answer. A registered process that has ended is not taken, and not read again:
+     * it stays registered while its stop handler runs, and reading the registry again and again
+     * in one turn would only spend the failure bound on it (the session crashed so, joining a
+     * room being restarted). The supervisor answers once it has handled that end.
+     */
+    private void lookUp() {
+        Pid<Room.Msg> registered = port.registered(room).orElse(null);
+        if (registered != null && registered.isAlive()) {
+            attach(registered);
+        } else {
+            port.askSupervisor(this);
         }
     }
 

@@ -363,20 +363,19 @@ public final class Session {
             ctx.demonitor(ref);
         }
 
+        @Override
+        public Optional<Pid<Room.Msg>> registered(String room) {
+            return chat.node().whereis(Room.processName(room));
+        }
+
         /**
-         * The room's process from the registry, else from the rooms supervisor: its start request
-         * is "start it, or tell me the one you have", answered with the running child of that name,
-         * the child it restarted (a request that arrives before it has handled the end of the old
-         * one waits for it), or a fresh one; the answer comes back as a {@link RoomFound}. No
-         * polling: the registry is read once, and a name missing there is asked for.
+         * One start request to the rooms supervisor: "start it, or tell me the one you have",
+         * answered with the running child of that name, the child it restarted (a request that
+         * arrives before it has handled the end of the old one waits for it), or a fresh one; the
+         * answer comes back as a {@link RoomFound}. No polling, no barrier round trips.
          */
         @Override
-        public void lookUp(RoomLink l) {
-            Optional<Pid<Room.Msg>> pid = chat.node().whereis(Room.processName(l.room()));
-            if (pid.isPresent()) {
-                l.found(pid.get());
-                return;
-            }
+        public void askSupervisor(RoomLink l) {
             Optional<Pid<Supervisor.Msg>> supervisor = chat.roomsSupervisorPid();
             if (supervisor.isEmpty()) {
                 l.notFound("the rooms supervisor is not running");

@@ -2,7 +2,7 @@ package io.mailroom.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static io.mailroom.testing.Waits.eventually;
 
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.ExitReason;
@@ -11,7 +11,10 @@ import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +28,6 @@ import org.junit.jupiter.api.Test;
  */
 class RoomLinkTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final long CLAIM = 7;
 
     private Node node;
@@ -36,7 +38,11 @@ class RoomLinkTest {
     /** The session side, as a log of what the link asked for. */
     static final class RecordingPort implements RoomLink.Port {
         final List<String> emitted = new ArrayList<>();
+        /** The rooms supervisor was asked for the room. */
         final List<String> lookUps = new ArrayList<>();
+        /** What the registry holds, as the test sets it; and each time the link read it. */
+        final Map<String, Pid<Room.Msg>> registry = new HashMap<>();
+        final List<String> registryReads = new ArrayList<>();
         final List<Duration> retries = new ArrayList<>();
         final List<Pid<Room.Msg>> monitored = new ArrayList<>();
         final List<MonitorRef> demonitored = new ArrayList<>();
@@ -60,7 +66,13 @@ class RoomLinkTest {
         }
 
         @Override
-        public void lookUp(RoomLink link) {
+        public Optional<Pid<Room.Msg>> registered(String room) {
+            registryReads.add(room);
+            return Optional.ofNullable(registry.get(room));
+        }
+
+        @Override
+        public void askSupervisor(RoomLink link) {
             lookUps.add(link.room());
         }
 
@@ -78,7 +90,7 @@ class RoomLinkTest {
     /** A live process standing in for one room's process: it keeps what it is sent. */
     private record FakeRoom(Pid<Room.Msg> pid, ConcurrentLinkedQueue<Room.Msg> got) {
         List<Room.Msg> awaitGot(int n) {
-            await().atMost(WAIT).until(() -> got.size() >= n);
+            eventually().until(() -> got.size() >= n);
             return List.copyOf(got);
         }
     }
@@ -268,7 +280,7 @@ class RoomLinkTest {
     void aFoundProcessThatHasEndedIsAskedForAgain() {
         FakeRoom dead = room();
         node.exit(dead.pid(), ExitReason.KILL);
-        await().atMost(WAIT).until(() -> !dead.pid().isAlive());
+        eventually().until(() -> !dead.pid().isAlive());
         link.join(null);
 
         link.found(dead.pid());
@@ -332,5 +344,101 @@ class RoomLinkTest {
         assertThat(link.unconfirmed()).isEqualTo(1);
         link.joined(1);
         assertThat(link.unconfirmed()).isZero();
+    }
+
+    @Test
+    void aLiveProcessInTheRegistryIsTakenWithoutAskingTheSupervisor() {
+        FakeRoom r = room();
+        port.registry.put("lobby", r.pid());
+
+        link.join(null);
+
+        assertThat(port.lookUps).isEmpty();
+        assertThat(port.monitored).containsExactly(r.pid());
+        assertThat(r.awaitGot(1)).containsExactly(new Room.Join(self, "Ada", CLAIM, null));
+    }
+
+    /**
+     * A room's process stays registered while its stop handler runs, after it has stopped being
+     * alive. A link that read the registry again on each ended process it found spent its whole
+     * failure bound in one turn and crashed its session; it asks the supervisor instead, once.
+     */
+    @Test
+    void anEndedProcessStillInTheRegistryIsNotTakenAndTheSupervisorIsAskedOnce() {
+        FakeRoom dying = room();
+        node.exit(dying.pid(), ExitReason.KILL);
+        eventually().until(() -> !dying.pid().isAlive());
+        port.registry.put("lobby", dying.pid());
+
+        link.join(null);
+
+        assertThat(port.monitored).isEmpty();
+        assertThat(port.registryReads).containsExactly("lobby");
+        assertThat(port.lookUps).containsExactly("lobby");
+        FakeRoom restarted = room();
+        link.found(restarted.pid());
+        assertThat(restarted.awaitGot(1)).containsExactly(new Room.Join(self, "Ada", CLAIM, null));
+        assertThat(dying.got).isEmpty();
+    }
+
+    @Test
+    void anEndedProcessNamedByTheSupervisorIsAskedOfTheSupervisorAgainNotOfTheRegistry() {
+        FakeRoom dead = room();
+        node.exit(dead.pid(), ExitReason.KILL);
+        eventually().until(() -> !dead.pid().isAlive());
+        port.registry.put("lobby", dead.pid());
+        link.join(null);
+
+        for (int i = 0; i < RoomLink.MAX_ROOM_FAILURES; i++) {
+            link.found(dead.pid());
+        }
+
+        assertThat(port.registryReads).as("read once, at the join").hasSize(1);
+        assertThat(port.lookUps).hasSize(1 + RoomLink.MAX_ROOM_FAILURES);
+        assertThatThrownBy(() -> link.found(dead.pid()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("keeps naming ended processes");
+    }
+
+    @Test
+    void aRoomThatEndedIsLookedUpInTheRegistryFirst() {
+        FakeRoom first = joined(0);
+        FakeRoom restarted = room();
+        port.registry.put("lobby", restarted.pid());
+
+        link.roomEnded(ExitReason.KILLED);
+
+        assertThat(port.lookUps).as("only the first join asked the supervisor").containsExactly("lobby");
+        assertThat(port.monitored).containsExactly(first.pid(), restarted.pid());
+        assertThat(restarted.awaitGot(1)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 0));
+    }
+
+    @Test
+    void aFirstJoinTheRoomCouldNotDoLeavesTheLinkDone() {
+        FakeRoom r = room();
+        link.join(null);
+        link.found(r.pid());
+
+        assertThat(link.unavailable(true)).as("the session stops counting the room").isTrue();
+
+        assertThat(link.wanted()).isFalse();
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
+        link.broadcast(1, frame("not in the room"));
+        assertThat(port.emitted).isEmpty();
+    }
+
+    @Test
+    void aJoinAgainOrAPostTheRoomCouldNotDoLeavesTheClientInTheRoom() {
+        joined(4);
+        link.join(4L);
+        link.post("hi", "r1");
+
+        assertThat(link.unavailable(true)).isFalse();
+        assertThat(link.unavailable(false)).isFalse();
+
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+        assertThat(link.unconfirmed()).isZero();
+        assertThat(port.warnings).isEmpty();
+        link.broadcast(5, frame("m5"));
+        assertThat(port.emitted).containsExactly("m5");
     }
 }
