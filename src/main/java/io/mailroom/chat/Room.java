@@ -39,26 +39,26 @@ public final class Room {
 
     private Room() {}
 
-    /** What a room accepts: requests from sessions, each answered with one reply. */
-    public sealed interface Msg {}
+    /** What a room accepts: requests from sessions, each answered with one reply (the chat's internal protocol). */
+    sealed interface Msg {}
 
     /**
      * Join (again); answered with {@link Session.Joined}. Others see presence join if it is new.
      * {@code claim} is the session's {@link SessionDirectory.Claim#serial()}.
      */
-    public record Join(Pid<Session.Msg> session, String user, long claim, Long since) implements Msg {}
+    record Join(Pid<Session.Msg> session, String user, long claim, Long since) implements Msg {}
 
     /** Leave; answered with {@link Session.Left}. Others see presence leave if it was a member. */
-    public record Leave(Pid<Session.Msg> session) implements Msg {}
+    record Leave(Pid<Session.Msg> session) implements Msg {}
 
     /** Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}). */
-    public record Post(Pid<Session.Msg> session, String text, String ref) implements Msg {}
+    record Post(Pid<Session.Msg> session, String text, String ref) implements Msg {}
 
     /**
      * A member re-attaches after the room's process changed: answered with {@link Session.Rejoined},
      * holding the messages after {@code since}. Silent: no presence event, no {@code joined}.
      */
-    public record Rejoin(Pid<Session.Msg> session, String user, long claim, long since) implements Msg {}
+    record Rejoin(Pid<Session.Msg> session, String user, long claim, long since) implements Msg {}
 
     // ---- cluster mode only: what the room's process tells itself about the store that orders it
 
@@ -95,14 +95,14 @@ public final class Room {
     }
 
     /** How the rooms supervisor starts (and restarts) the room's process. */
-    public static ChildSpec<Msg> childSpec(String room, ChatContext chat) {
+    static ChildSpec<Msg> childSpec(String room, ChatContext chat) {
         return ChildSpec.<Msg>worker(processName(room), () -> start(room, chat))
                 .withOptions(SpawnOptions.ofType("room").withName(processName(room)))
                 .withRestart(Restart.TRANSIENT);
     }
 
     /** A room picking up where its log stands: monitors the members on the roster. */
-    public static Behavior<Msg> start(String room, ChatContext chat) {
+    static Behavior<Msg> start(String room, ChatContext chat) {
         return Behaviors.setup(ctx -> {
             State state = new State(room, chat, chat.rooms().attach(room, ctx.self()), ctx);
             for (RoomLog.Member m : state.roster) {

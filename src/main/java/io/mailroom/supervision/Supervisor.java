@@ -46,7 +46,15 @@ public final class Supervisor {
     /** What a supervisor process accepts. */
     public sealed interface Msg {}
 
-    /** Start a child (OTP's {@code start_child}). */
+    /**
+     * Start a child (OTP's {@code start_child}). A child whose spec registers a name is started at
+     * most once per name: if a child of this supervisor runs under that name, the answer is
+     * {@code AlreadyStarted} with its pid (OTP's {@code {error, {already_started, Pid}}}); if that
+     * child has ended and the supervisor has not yet handled its exit, the request waits until it
+     * has, and is answered then (with the restarted child, or by starting this one if the old one
+     * is not restarted); if its restart failed and is to be tried again, {@code Refused} with
+     * {@code restarting}. So "look up or start" is one request that never races a restart.
+     */
     public record StartChild(ChildSpec<?> spec, Pid<StartResult> replyTo) implements Msg {}
 
     /** Stop a child; answers false if it is not a running child (OTP's {@code terminate_child}). */
@@ -190,6 +198,10 @@ public final class Supervisor {
         final LinkedHashSet<Child> children = new LinkedHashSet<>();
         final Map<String, Child> byId = new HashMap<>();
         final Map<Pid<?>, Child> byPid = new HashMap<>();
+        /** Children whose spec registers a name, by that name: at most one per name. */
+        final Map<String, Child> byName = new HashMap<>();
+        /** Start requests deferred until the exit of a child they name is handled. */
+        int waitingStarts;
         final ArrayDeque<Long> restartTimes = new ArrayDeque<>();
         long restarts;
         Instant lastRestartAt;
@@ -206,6 +218,10 @@ public final class Supervisor {
                 return false;
             }
             children.add(child);
+            String registered = child.spec.options().name();
+            if (registered != null) {
+                byName.putIfAbsent(registered, child);
+            }
             return true;
         }
 
@@ -213,6 +229,10 @@ public final class Supervisor {
             children.remove(child);
             if (byId.get(child.spec.id()) == child) {
                 byId.remove(child.spec.id());
+            }
+            String registered = child.spec.options().name();
+            if (registered != null && byName.get(registered) == child) {
+                byName.remove(registered);
             }
         }
 
@@ -286,7 +306,13 @@ public final class Supervisor {
         private Behavior<Msg> onMessage(ProcessContext<Msg> ctx, Msg msg) {
             return switch (msg) {
                 case StartChild(var childSpec, var replyTo) -> {
-                    replyTo.send(startChild(childSpec));
+                    Child holder = childSpec.options().name() == null ? null : byName.get(childSpec.options().name());
+                    if (holder != null && holder.pid != null && !holder.pid.isAlive()) {
+                        // its EXIT is on the way (it is linked to us): answer once that is handled
+                        waitingStarts++;
+                        yield Behaviors.unhandled();
+                    }
+                    replyTo.send(startChild(childSpec, holder));
                     yield Behaviors.same();
                 }
                 case TerminateChild(var pid, var replyTo) -> {
@@ -351,7 +377,12 @@ public final class Supervisor {
             };
         }
 
-        private StartResult startChild(ChildSpec<?> childSpec) {
+        /** OTP's start_child; {@code holder} is the child already registered under the spec's name, if any. */
+        private StartResult startChild(ChildSpec<?> childSpec, Child holder) {
+            if (holder != null) {
+                return holder.pid != null ? new StartResult.AlreadyStarted(holder.pid)
+                        : new StartResult.Refused(holder.restarting ? "restarting" : "already_present");
+            }
             if (spec.maxChildren() > 0 && children.size() >= spec.maxChildren()) {
                 return new StartResult.Refused("max_children");
             }
@@ -436,9 +467,22 @@ public final class Supervisor {
                 if (spec.dynamic() || child.spec.restart() == Restart.TEMPORARY) {
                     remove(child);
                 }
-                return Behaviors.same();
+                return replayWaitingStarts(Behaviors.same());
             }
-            return restart(child, reason);
+            return replayWaitingStarts(restart(child, reason));
+        }
+
+        /**
+         * After a child's exit is handled: a fresh behaviour, if start requests wait for such an
+         * exit, so that they are offered again (a deferred message is replayed on a change of
+         * behaviour); one still naming a child whose exit is not handled waits again.
+         */
+        private Behavior<Msg> replayWaitingStarts(Behavior<Msg> next) {
+            if (waitingStarts == 0) {
+                return next;
+            }
+            waitingStarts = 0; // each counts itself again if it has to wait again
+            return next == Behaviors.<Msg>same() ? running() : next;
         }
 
         private static boolean shouldRestart(Restart restart, ExitReason reason) {

@@ -24,8 +24,9 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * the room's DOWN before the rooms supervisor has handled the same end, and a "start it" sent then
  * would start a second room process by the same name (and make the supervisor's own restart fail).
  * Every join must still end in {@code joined}, never an error, with one room process afterwards.
- * Meant as the regression guard for the look-up-or-start of the rooms supervisor (issue 12); not
- * yet shown to fail with the CountChildren barriers removed ({@code Session.RESTART_BARRIERS = 0}).
+ * A guard for the look-up-or-start of the rooms supervisor (issue 12), which answers a start of a
+ * room whose process has ended only once it has handled that end ({@code StartChildByNameTest});
+ * {@code RoomRestartRaceTest} is its stress test.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @Timeout(value = 90, unit = TimeUnit.SECONDS)

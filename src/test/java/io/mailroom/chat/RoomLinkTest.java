@@ -1,0 +1,444 @@
+package io.mailroom.chat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.mailroom.testing.Waits.eventually;
+
+import io.mailroom.process.Behaviors;
+import io.mailroom.process.ExitReason;
+import io.mailroom.process.MonitorRef;
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-room state machine of a session, driven directly: real processes stand in for the room
+ * (they record what they are sent), the test plays the room's answers and DOWNs, and the port
+ * records what the link asks of its session. No Spring, no socket.
+ */
+class RoomLinkTest {
+
+    private static final long CLAIM = 7;
+
+    private Node node;
+    private Pid<Session.Msg> self;
+    private final RecordingPort port = new RecordingPort();
+    private RoomLink link;
+
+    /** The session side, as a log of what the link asked for. */
+    static final class RecordingPort implements RoomLink.Port {
+        final List<String> emitted = new ArrayList<>();
+        /** The rooms supervisor was asked for the room. */
+        final List<String> lookUps = new ArrayList<>();
+        /** What the registry holds, as the test sets it; and each time the link read it. */
+        final Map<String, Pid<Room.Msg>> registry = new HashMap<>();
+        final List<String> registryReads = new ArrayList<>();
+        final List<Duration> retries = new ArrayList<>();
+        final List<Pid<Room.Msg>> monitored = new ArrayList<>();
+        final List<MonitorRef> demonitored = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>();
+        final AtomicLong refs = new AtomicLong();
+
+        @Override
+        public void emit(OutFrame frame) {
+            emitted.add(frame.text());
+        }
+
+        @Override
+        public MonitorRef monitor(RoomLink link, Pid<Room.Msg> room) {
+            monitored.add(room);
+            return new MonitorRef(refs.incrementAndGet());
+        }
+
+        @Override
+        public void demonitor(MonitorRef ref) {
+            demonitored.add(ref);
+        }
+
+        @Override
+        public Optional<Pid<Room.Msg>> registered(String room) {
+            registryReads.add(room);
+            return Optional.ofNullable(registry.get(room));
+        }
+
+        @Override
+        public void askSupervisor(RoomLink link) {
+            lookUps.add(link.room());
+        }
+
+        @Override
+        public void retryAfter(RoomLink link, Duration delay) {
+            retries.add(delay);
+        }
+
+        @Override
+        public void warn(String message) {
+            warnings.add(message);
+        }
+    }
+
+    /** A live process standing in for one room's process: it keeps what it is sent. */
+    private record FakeRoom(Pid<Room.Msg> pid, ConcurrentLinkedQueue<Room.Msg> got) {
+        List<Room.Msg> awaitGot(int n) {
+            eventually().until(() -> got.size() >= n);
+            return List.copyOf(got);
+        }
+    }
+
+    private FakeRoom room() {
+        ConcurrentLinkedQueue<Room.Msg> got = new ConcurrentLinkedQueue<>();
+        Pid<Room.Msg> pid = node.spawn(Behaviors.<Room.Msg>receive(m -> {
+            got.add(m);
+            return Behaviors.same();
+        }));
+        return new FakeRoom(pid, got);
+    }
+
+    @BeforeEach
+    void start() {
+        node = Node.start();
+        self = node.spawn(Behaviors.ignore());
+        link = new RoomLink("lobby", self, "Ada", CLAIM, port);
+    }
+
+    @AfterEach
+    void stop() {
+        node.shutdown();
+    }
+
+    private static OutFrame frame(String text) {
+        return OutFrame.of(text);
+    }
+
+    /** Join, look-up answered, joined at {@code lastSeq}: the common start. */
+    private FakeRoom joined(long lastSeq) {
+        FakeRoom r = room();
+        link.join(null);
+        link.found(r.pid());
+        r.awaitGot(1);
+        link.joined(lastSeq);
+        return r;
+    }
+
+    @Test
+    void aJoinLooksTheRoomUpOnceAndSendsTheJoinWhenFound() {
+        link.join(5L);
+        link.post("early", "r1");
+
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINING);
+        assertThat(port.lookUps).as("one look-up for both requests").containsExactly("lobby");
+
+        FakeRoom r = room();
+        link.found(r.pid());
+
+        assertThat(r.awaitGot(2)).containsExactly(new Room.Join(self, "Ada", CLAIM, 5L), new Room.Post(self, "early", "r1"));
+        assertThat(port.monitored).containsExactly(r.pid());
+        assertThat(link.unconfirmed()).isEqualTo(2);
+
+        link.joined(12);
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+        assertThat(link.lastSeq()).isEqualTo(12);
+        link.accepted(13);
+        assertThat(link.unconfirmed()).isZero();
+        assertThat(link.lastSeq()).isEqualTo(13);
+    }
+
+    @Test
+    void messagesArePassedOnOnlyWhenJoinedAndOnlyBeyondTheLastSeq() {
+        link.join(null);
+        link.broadcast(1, frame("before joined"));
+        assertThat(port.emitted).as("not in the room yet").isEmpty();
+
+        FakeRoom r = room();
+        link.found(r.pid());
+        link.joined(3);
+        link.broadcast(3, frame("m3 again"));
+        link.broadcast(4, frame("m4"));
+        link.broadcast(0, frame("presence"));
+        link.broadcast(4, frame("m4 again"));
+
+        assertThat(port.emitted).containsExactly("m4", "presence");
+        assertThat(link.lastSeq()).isEqualTo(4);
+    }
+
+    @Test
+    void leavingEndsInDoneAndAStaleBroadcastAfterLeaveIsNotPassedOn() {
+        FakeRoom r = joined(0);
+        link.leave();
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.LEAVING);
+        assertThat(link.wanted()).isFalse();
+        assertThat(r.awaitGot(2)).last().isEqualTo(new Room.Leave(self));
+
+        link.left();
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
+        link.broadcast(1, frame("late message"));
+        link.broadcast(0, frame("late presence"));
+        assertThat(port.emitted).isEmpty();
+
+        link.close();
+        assertThat(port.demonitored).containsExactly(new MonitorRef(1));
+    }
+
+    @Test
+    void aStaleLookUpAnswerAfterTheRoomWasFoundChangesNothing() {
+        FakeRoom r = joined(0);
+        FakeRoom other = room();
+
+        link.found(other.pid());
+        link.notFound("late failure");
+
+        assertThat(port.monitored).containsExactly(r.pid());
+        assertThat(port.retries).isEmpty();
+        link.post("hi", "r2");
+        assertThat(r.awaitGot(2)).last().isEqualTo(new Room.Post(self, "hi", "r2"));
+        assertThat(other.got).isEmpty();
+    }
+
+    @Test
+    void theRoomCrashingMidJoinSendsTheJoinAgainToTheNextProcess() {
+        FakeRoom first = room();
+        link.join(null);
+        link.found(first.pid());
+        first.awaitGot(1);
+
+        link.roomEnded(ExitReason.of("boom"));
+
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINING);
+        assertThat(port.lookUps).containsExactly("lobby", "lobby");
+        FakeRoom next = room();
+        link.found(next.pid());
+        assertThat(next.awaitGot(1)).as("no Rejoin: the client was never in").containsExactly(
+                new Room.Join(self, "Ada", CLAIM, null));
+        link.joined(0);
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+    }
+
+    @Test
+    void afterARestartTheLinkRejoinsSilentlyAndPassesOnOnlyWhatWasMissed() {
+        joined(2);
+        link.broadcast(3, frame("m3"));
+        link.post("unanswered", "r9");
+
+        link.roomEnded(ExitReason.of("boom"));
+        FakeRoom next = room();
+        link.found(next.pid());
+
+        assertThat(next.awaitGot(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 3),
+                new Room.Post(self, "unanswered", "r9"));
+        link.broadcast(5, frame("m5 live, before the catch-up"));
+        assertThat(port.emitted).as("held back while rejoining: it is in the catch-up").containsExactly("m3");
+
+        link.rejoined(3, List.of(frame("m3"), frame("m4"), frame("m5")));
+        link.accepted(6);
+
+        assertThat(port.emitted).containsExactly("m3", "m4", "m5");
+        assertThat(link.lastSeq()).isEqualTo(6);
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+        assertThat(link.unconfirmed()).isZero();
+    }
+
+    @Test
+    void aRoomThatEndsWithNothingUnansweredWhileNotInItLeavesTheLinkDone() {
+        FakeRoom r = joined(0);
+        link.leave();
+        r.awaitGot(2);
+        link.left();
+
+        link.roomEnded(ExitReason.NORMAL);
+
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
+        assertThat(port.lookUps).containsExactly("lobby");
+    }
+
+    @Test
+    void aLeaveLostWithACrashIsSentAgainAndTheLinkDoesNotRejoin() {
+        FakeRoom r = joined(0);
+        link.leave();
+        r.awaitGot(2);
+        // the room ended before it answered the leave; the client is still "in" until left
+        link.roomEnded(ExitReason.of("boom"));
+        FakeRoom next = room();
+        link.found(next.pid());
+
+        assertThat(next.awaitGot(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 0), new Room.Leave(self));
+        link.rejoined(1, List.of());
+        link.left();
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
+    }
+
+    @Test
+    void aFoundProcessThatHasEndedIsAskedForAgain() {
+        FakeRoom dead = room();
+        node.exit(dead.pid(), ExitReason.KILL);
+        eventually().until(() -> !dead.pid().isAlive());
+        link.join(null);
+
+        link.found(dead.pid());
+
+        assertThat(port.monitored).isEmpty();
+        assertThat(port.lookUps).containsExactly("lobby", "lobby");
+    }
+
+    @Test
+    void failedLookUpsAreRetriedWithAGrowingDelayAndGiveUpAfterTheBound() {
+        link.join(null);
+        for (int i = 1; i <= RoomLink.MAX_ROOM_FAILURES; i++) {
+            link.notFound("refused: restarting");
+            link.retry();
+        }
+        assertThat(port.retries).startsWith(Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(15));
+        assertThat(port.retries).last().isEqualTo(Duration.ofMillis(100));
+        assertThat(port.lookUps).hasSize(1 + RoomLink.MAX_ROOM_FAILURES);
+
+        assertThatThrownBy(() -> link.notFound("refused: restarting"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("lobby cannot be reached");
+    }
+
+    @Test
+    void aRoomThatKeepsDyingOnThisSessionsRequestsEndsTheSession() {
+        link.join(null);
+        for (int i = 1; i < RoomLink.MAX_ROOM_DEATHS; i++) {
+            link.found(room().pid());
+            link.roomEnded(ExitReason.of("poison"));
+        }
+        link.found(room().pid());
+
+        assertThatThrownBy(() -> link.roomEnded(ExitReason.of("poison")))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("ended 3 times in a row");
+    }
+
+    @Test
+    void anAnswerResetsTheDeathCount() {
+        FakeRoom r = joined(0);
+        for (int i = 0; i < 2 * RoomLink.MAX_ROOM_DEATHS; i++) {
+            link.post("m" + i, "r" + i);
+            link.roomEnded(ExitReason.of("boom"));
+            link.found(room().pid());
+            link.rejoined(1, List.of());
+            link.accepted(i + 1);
+        }
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+        assertThat(r.got).isNotEmpty();
+    }
+
+    @Test
+    void anAnswerOutOfOrderIsWarnedAboutAndTakesItsOwnRequestOff() {
+        FakeRoom r = room();
+        link.join(null);
+        link.post("x", "r1");
+        link.found(r.pid());
+
+        link.accepted(1);
+
+        assertThat(port.warnings).singleElement().asString().contains("Post answered out of order");
+        assertThat(link.unconfirmed()).isEqualTo(1);
+        link.joined(1);
+        assertThat(link.unconfirmed()).isZero();
+    }
+
+    @Test
+    void aLiveProcessInTheRegistryIsTakenWithoutAskingTheSupervisor() {
+        FakeRoom r = room();
+        port.registry.put("lobby", r.pid());
+
+        link.join(null);
+
+        assertThat(port.lookUps).isEmpty();
+        assertThat(port.monitored).containsExactly(r.pid());
+        assertThat(r.awaitGot(1)).containsExactly(new Room.Join(self, "Ada", CLAIM, null));
+    }
+
+    /**
+     * A room's process stays registered while its stop handler runs, after it has stopped being
+     * alive. A link that read the registry again on each ended process it found spent its whole
+     * failure bound in one turn and crashed its session; it asks the supervisor instead, once.
+     */
+    @Test
+    void anEndedProcessStillInTheRegistryIsNotTakenAndTheSupervisorIsAskedOnce() {
+        FakeRoom dying = room();
+        node.exit(dying.pid(), ExitReason.KILL);
+        eventually().until(() -> !dying.pid().isAlive());
+        port.registry.put("lobby", dying.pid());
+
+        link.join(null);
+
+        assertThat(port.monitored).isEmpty();
+        assertThat(port.registryReads).containsExactly("lobby");
+        assertThat(port.lookUps).containsExactly("lobby");
+        FakeRoom restarted = room();
+        link.found(restarted.pid());
+        assertThat(restarted.awaitGot(1)).containsExactly(new Room.Join(self, "Ada", CLAIM, null));
+        assertThat(dying.got).isEmpty();
+    }
+
+    @Test
+    void anEndedProcessNamedByTheSupervisorIsAskedOfTheSupervisorAgainNotOfTheRegistry() {
+        FakeRoom dead = room();
+        node.exit(dead.pid(), ExitReason.KILL);
+        eventually().until(() -> !dead.pid().isAlive());
+        port.registry.put("lobby", dead.pid());
+        link.join(null);
+
+        for (int i = 0; i < RoomLink.MAX_ROOM_FAILURES; i++) {
+            link.found(dead.pid());
+        }
+
+        assertThat(port.registryReads).as("read once, at the join").hasSize(1);
+        assertThat(port.lookUps).hasSize(1 + RoomLink.MAX_ROOM_FAILURES);
+        assertThatThrownBy(() -> link.found(dead.pid()))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("keeps naming ended processes");
+    }
+
+    @Test
+    void aRoomThatEndedIsLookedUpInTheRegistryFirst() {
+        FakeRoom first = joined(0);
+        FakeRoom restarted = room();
+        port.registry.put("lobby", restarted.pid());
+
+        link.roomEnded(ExitReason.KILLED);
+
+        assertThat(port.lookUps).as("only the first join asked the supervisor").containsExactly("lobby");
+        assertThat(port.monitored).containsExactly(first.pid(), restarted.pid());
+        assertThat(restarted.awaitGot(1)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 0));
+    }
+
+    @Test
+    void aFirstJoinTheRoomCouldNotDoLeavesTheLinkDone() {
+        FakeRoom r = room();
+        link.join(null);
+        link.found(r.pid());
+
+        assertThat(link.unavailable(true)).as("the session stops counting the room").isTrue();
+
+        assertThat(link.wanted()).isFalse();
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
+        link.broadcast(1, frame("not in the room"));
+        assertThat(port.emitted).isEmpty();
+    }
+
+    @Test
+    void aJoinAgainOrAPostTheRoomCouldNotDoLeavesTheClientInTheRoom() {
+        joined(4);
+        link.join(4L);
+        link.post("hi", "r1");
+
+        assertThat(link.unavailable(true)).isFalse();
+        assertThat(link.unavailable(false)).isFalse();
+
+        assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
+        assertThat(link.unconfirmed()).isZero();
+        assertThat(port.warnings).isEmpty();
+        link.broadcast(5, frame("m5"));
+        assertThat(port.emitted).containsExactly("m5");
+    }
+}
