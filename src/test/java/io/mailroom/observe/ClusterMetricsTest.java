@@ -315,9 +315,17 @@ class ClusterMetricsTest {
         private WebSocket socket;
 
         static Member joined(int port, String user, String room) throws Exception {
+            return joined(port, user, room, null);
+        }
+
+        /** With {@code origin} set, the handshake carries it, as a browser's does. */
+        static Member joined(int port, String user, String room, String origin) throws Exception {
             Member m = new Member();
-            m.socket = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
-                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/chat?user=" + user), m)
+            WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30));
+            if (origin != null) {
+                builder.header("Origin", origin);
+            }
+            m.socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/chat?user=" + user), m)
                     .get(30, TimeUnit.SECONDS);
             m.next("welcome");
             m.send("{\"type\":\"join\",\"room\":\"" + room + "\"}");
