@@ -4,7 +4,7 @@
 // A click on a process row opens its page (#process=<pid>, process-page.js) in place of the overview.
 import { h, fill, setText, flash, formatNumber } from './dom.js';
 import { request, basicAuth } from './http.js';
-import { parsePrometheus, total, byLabel } from './prometheus.js';
+import { parsePrometheus, total, byLabel, has } from './prometheus.js';
 import { processPage, processHref, pidFromHash } from './process-page.js';
 
 const POLL_MS = 1500;
@@ -210,6 +210,7 @@ function showMetrics(m) {
   restartTile.dataset.value = String(restarts);
   tile('tile-chat', `${formatNumber(total(m, 'mailroom_chat_sessions'))} · ${formatNumber(total(m, 'mailroom_chat_rooms'))}`,
     `${formatNumber(chatMessages)} messages accepted`);
+  showRedis(m);
 
   if (!fresh) return;
   history.t.push(now);
@@ -231,6 +232,27 @@ function showMetrics(m) {
       history.running, history.spinning, history.busiest]) series.shift();
   }
   drawCharts();
+}
+
+/**
+ * Only a node in cluster mode exports mailroom_cluster_*: there the tile says whether its
+ * connections to Redis are open (while they are not, the node refuses send and join).
+ */
+function showRedis(m) {
+  const el = $('tile-redis');
+  if (!has(m, 'mailroom_cluster_redis_up')) {
+    el.hidden = true;
+    return;
+  }
+  const up = total(m, 'mailroom_cluster_redis_up') >= 1;
+  el.hidden = false;
+  el.classList.toggle('up', up);
+  el.classList.toggle('down', !up);
+  el.dataset.state = up ? 'up' : 'down';
+  tile('tile-redis', up ? 'up' : 'down',
+    `${formatNumber(total(m, 'mailroom_cluster_subscribed_rooms'))} rooms subscribed · `
+      + `${formatNumber(total(m, 'mailroom_cluster_gap_fills_total'))} gap fills`
+      + (up ? '' : ' · send and join refused'));
 }
 
 /**

@@ -5,14 +5,17 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
 import io.mailroom.config.ChatProperties;
 import io.mailroom.config.ClusterProperties;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
  * Cluster mode, only with {@code mailroom.cluster.redis.url} set: the Redis client, the chat's
- * {@link io.mailroom.chat.RoomOrder} on it, and the {@code redis} health contributor. Without the
- * setting none of these beans exists and nothing connects to Redis.
+ * {@link io.mailroom.chat.RoomOrder} on it, the {@code redis} health contributor and the
+ * {@code mailroom_cluster_*} meters. Without the setting none of these beans exists and nothing
+ * connects to Redis.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "mailroom.cluster.redis", name = "url")
@@ -34,9 +37,21 @@ public class ClusterConfiguration {
         return client;
     }
 
+    @Bean
+    public ClusterMetrics clusterMetrics(MeterRegistry registry) {
+        return new ClusterMetrics(registry);
+    }
+
     @Bean(destroyMethod = "close")
-    public RedisRoomOrder redisRoomOrder(RedisClient client, ChatProperties chat, ClusterProperties cluster) {
-        return RedisRoomOrder.connect(client, chat.historySize());
+    public RedisRoomOrder redisRoomOrder(RedisClient client, ChatProperties chat, ClusterProperties cluster,
+                                         ClusterMetrics metrics) {
+        return RedisRoomOrder.connect(client, chat.historySize(), metrics);
+    }
+
+    /** Bound to the registry by Spring Boot; the node count only if presence provides one. */
+    @Bean
+    public ClusterGauges clusterGauges(RedisRoomOrder order, ObjectProvider<ClusterNodes> nodes) {
+        return new ClusterGauges(order, nodes.getIfAvailable());
     }
 
     @Bean("redis")

@@ -88,11 +88,13 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     private final StatefulRedisPubSubConnection<String, String> subscriptions;
     private final RedisAsyncCommands<String, String> redis;
     private final int historySize;
+    private final ClusterMetrics metrics;
     private final ConcurrentHashMap<String, Set<Feed>> feeds = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
-    private RedisRoomOrder(RedisClient client, int historySize) {
+    private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics) {
         this.historySize = historySize;
+        this.metrics = metrics;
         this.commands = client.connect();
         this.redis = commands.async();
         this.subscriptions = client.connectPubSub();
@@ -115,9 +117,12 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         });
     }
 
-    /** Connects both connections (Redis must answer now; later outages are survived). */
-    public static RedisRoomOrder connect(RedisClient client, int historySize) {
-        return new RedisRoomOrder(client, historySize);
+    /**
+     * Connects both connections (Redis must answer now; later outages are survived); every round
+     * trip, publication and gap fill is counted in {@code metrics}.
+     */
+    public static RedisRoomOrder connect(RedisClient client, int historySize, ClusterMetrics metrics) {
+        return new RedisRoomOrder(client, historySize, metrics);
     }
 
     static String key(String room, String part) {
@@ -140,7 +145,8 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
             return out;
         });
         // again even if subscribed: its answer says that publications after it will come
-        return subscriptions.async().subscribe(channel(room)).thenApply(v -> null);
+        return metrics.timed(ClusterMetrics.Op.SUBSCRIBE, () -> subscriptions.async().subscribe(channel(room)))
+                .thenApply(v -> null);
     }
 
     @Override
@@ -159,8 +165,14 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     @Override
     public CompletionStage<Snapshot> read(String room, long after, int limit, boolean create) {
         String[] keys = {key(room, "meta"), key(room, "log")};
-        return redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
-                        create ? newEpoch() : "", Long.toString(after), Integer.toString(Math.max(1, limit)))
+        // a read after a seq the room holds is how it fills a gap; the newest is how it (re)syncs
+        boolean fill = after >= 0;
+        if (fill) {
+            metrics.gapFill();
+        }
+        return metrics.timed(fill ? ClusterMetrics.Op.FILL : ClusterMetrics.Op.READ,
+                        () -> redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
+                                create ? newEpoch() : "", Long.toString(after), Integer.toString(Math.max(1, limit))))
                 .thenApply(RedisRoomOrder::snapshot);
     }
 
@@ -185,17 +197,32 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     @Override
     public CompletionStage<Stored> append(String room, String prefix, String suffix) {
         String[] keys = {key(room, "meta"), key(room, "log")};
-        return redis.<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
-                        Integer.toString(historySize), channel(room))
-                .thenApply(r -> new Stored((String) r.get(0), (Long) r.get(1), (String) r.get(2)));
+        return metrics.timed(ClusterMetrics.Op.APPEND,
+                        () -> redis.<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
+                                Integer.toString(historySize), channel(room)))
+                .thenApply(r -> {
+                    metrics.published(); // before the room hears of it, so before the sender's ack
+                    return new Stored((String) r.get(0), (Long) r.get(1), (String) r.get(2));
+                });
     }
 
     /** Redis's answer to PING, for the health check. */
     public CompletionStage<String> ping() {
-        return redis.ping();
+        return metrics.timed(ClusterMetrics.Op.PING, redis::ping);
+    }
+
+    /** Whether both connections, commands and subscriptions, are open now (the client's view: no round trip). */
+    public boolean connected() {
+        return commands.isOpen() && subscriptions.isOpen();
+    }
+
+    /** Rooms whose publications this node receives now. */
+    public int subscribedRooms() {
+        return feeds.size();
     }
 
     private void published(String channel, String message) {
+        metrics.received();
         // mailroom:{room:<name>}:pub
         int open = channel.indexOf("{room:");
         int close = channel.indexOf('}', open);

@@ -108,6 +108,11 @@ class PrometheusMetricsTest extends ObserveTestSupport {
     }
 
     @Test
+    void aSingleNodeHasNoClusterMeters() {
+        assertThat(scrape().sampleNames()).noneMatch(name -> name.startsWith("mailroom_cluster_"));
+    }
+
+    @Test
     void noSeriesIsTaggedWithAPidUserOrRoom() {
         Pid<Object> named = node.spawn(Behaviors.ignore(), SpawnOptions.ofType("room").withName("room:tagcheck"));
         try {

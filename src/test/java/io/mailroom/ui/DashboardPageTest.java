@@ -59,6 +59,7 @@ class DashboardPageTest extends UiTest {
                 browser.waitFor("the tree shows " + name, d -> !browser.findAll("#tree li[data-name='" + name + "']").isEmpty());
             }
             assertThat(browser.findAll(".chart .uplot")).hasSize(5);
+            assertThat(browser.find("#tile-redis").isDisplayed()).as("a single node has no Redis tile").isFalse();
 
             new Select(browser.find("#type-filter")).selectByValue("room");
             String row = "#process-rows tr[data-name='room:" + room + "']";
