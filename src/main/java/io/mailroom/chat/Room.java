@@ -319,7 +319,8 @@ public final class Room {
             synced = true;
             ahead.values().removeIf(m -> !m.epoch().equals(snapshot.epoch()));
             if (firstSync || !snapshot.epoch().equals(log.epoch())) {
-                if (!firstSync) {
+                boolean first = firstSync;
+                if (!first) {
                     ctx.log().warn("room {}: the store lost its history: epoch {} follows {}", room,
                             snapshot.epoch(), log.epoch());
                 }
@@ -330,6 +331,14 @@ public final class Room {
                     chat.rooms().append(log, seq++, OutFrame.message(frame, 0));
                 }
                 ahead.headMap(log.lastSeq(), true).clear();
+                if (!first) {
+                    // members who stayed hold seqs of the lost epoch: a fresh joined tells them the
+                    // new one and gives its messages so far, before any ack or message of it
+                    Session.EpochChanged changed = new Session.EpochChanged(room, log.lastSeq(), joinedFrame(null));
+                    for (RoomLog.Member m : roster) {
+                        m.session().send(changed);
+                    }
+                }
                 // local posts stored before the rebase: stored, so acknowledged (their seqs are in the log now or were lost with it)
                 for (Appended a : acks.values()) {
                     unanswered--;

@@ -166,6 +166,19 @@ final class RoomLink {
         answered();
     }
 
+    /**
+     * The room's seqs started again under a new epoch while the client stayed in it: the seqs it
+     * holds are of the old epoch, so the count starts again at {@code seq}. False if the client is
+     * not in the room (nothing to tell it).
+     */
+    boolean epochChanged(long seq) {
+        if (!live) {
+            return false;
+        }
+        lastSeq = seq;
+        return true;
+    }
+
     void left() {
         confirm(Room.Leave.class);
         live = false;

@@ -58,6 +58,12 @@ public final class Session {
     /** A room's answer to {@link Room.Leave}. */
     record Left(String room) implements Msg {}
 
+    /**
+     * The store lost the room's history while this session stayed joined (cluster mode, v1.1): a
+     * fresh {@code joined} frame of the new epoch, and the last seq of that epoch so far.
+     */
+    record EpochChanged(String room, long lastSeq, OutFrame frame) implements Msg {}
+
     /** A room's answer to {@link Room.Post}: the message is stored as {@code seq}. */
     record Accepted(String room, long seq, String ts, String ref) implements Msg {}
 
@@ -200,6 +206,12 @@ public final class Session {
                         l.joined(lastSeq);
                     }
                     emit(frame);
+                }
+                case EpochChanged(var room, var lastSeq, var frame) -> {
+                    RoomLink l = rooms.get(room);
+                    if (l != null && l.epochChanged(lastSeq)) {
+                        emit(frame);
+                    }
                 }
                 case Left(var room) -> {
                     RoomLink l = rooms.get(room);

@@ -7,6 +7,7 @@ import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -229,5 +230,66 @@ class ChatClusterTest {
                 assertThat(ChatLimitsTest.seqs(again.get("history"))).containsExactly(1L);
             }
         }
+    }
+
+    @Test
+    void membersWhoStayJoinedThroughAFlushGetTheNewEpochAndEachOfItsMessagesOnce() {
+        String room = id("stay-");
+        try (ChatClient a = ChatClient.welcomed(portOne, id("Ada"));
+             ChatClient c = ChatClient.welcomed(portOne, id("Cyd"));
+             ChatClient b = ChatClient.welcomed(portTwo, id("Bob"))) {
+            String old = a.joined(room).get("epoch").asString();
+            c.joined(room);
+            b.joined(room);
+            assertThat(b.say(room, "old", null).expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(skipPresence(a).get("seq").asLong()).isEqualTo(1);
+            assertThat(skipPresence(c).get("seq").asLong()).isEqualTo(1);
+
+            redis.flushAll();
+            List<String> sent = List.of("new1", "new2", "new3");
+            for (String text : sent) {
+                b.say(room, text, text);
+            }
+            // each member: a joined of the new epoch, then that epoch's messages, each once, in seq order
+            for (ChatClient member : List.of(a, c, b)) {
+                String epoch = null;
+                Map<Long, String> seen = new LinkedHashMap<>();
+                while (seen.size() < sent.size()) {
+                    JsonNode f = skipPresence(member);
+                    switch (f.get("type").asString()) {
+                        case "joined" -> {
+                            epoch = f.get("epoch").asString();
+                            assertThat(epoch).isNotEqualTo(old);
+                            for (JsonNode m : f.get("history")) {
+                                assertThat(seen.put(m.get("seq").asLong(), m.get("text").asString())).isNull();
+                            }
+                        }
+                        case "message" -> {
+                            assertThat(epoch).as("a message of the new epoch before its joined").isNotNull();
+                            long seq = f.get("seq").asLong();
+                            assertThat(seen).doesNotContainKey(seq);
+                            assertThat(seen.keySet()).allMatch(s -> s < seq);
+                            seen.put(seq, f.get("text").asString());
+                        }
+                        case "ack" -> {
+                            assertThat(member).isSameAs(b);
+                            seen.putIfAbsent(f.get("seq").asLong(), f.get("ref").asString());
+                        }
+                        default -> throw new AssertionError("unexpected frame " + f);
+                    }
+                }
+                assertThat(epoch).as("the new epoch reached %s", member).isNotNull();
+                assertThat(seen).containsExactly(Map.entry(1L, "new1"), Map.entry(2L, "new2"), Map.entry(3L, "new3"));
+            }
+        }
+    }
+
+    /** The next frame that is not a presence event (the members' own joins). */
+    static JsonNode skipPresence(ChatClient client) {
+        JsonNode f = client.next();
+        while (f.get("type").asString().equals("presence")) {
+            f = client.next();
+        }
+        return f;
     }
 }
