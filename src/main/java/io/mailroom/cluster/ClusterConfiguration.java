@@ -11,7 +11,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Cluster mode, only with {@code mailroom.cluster.redis.url} set: the Redis client, the chat's
- * {@link io.mailroom.chat.RoomOrder} on it, and the {@code redis} health contributor. Without the
+ * {@link io.mailroom.chat.RoomOrder} and {@link io.mailroom.chat.RoomPresence} on it, and the
+ * {@code redis} health contributor. Without the
  * setting none of these beans exists and nothing connects to Redis.
  */
 @Configuration(proxyBeanMethods = false)
@@ -37,6 +38,12 @@ public class ClusterConfiguration {
     @Bean(destroyMethod = "close")
     public RedisRoomOrder redisRoomOrder(RedisClient client, ChatProperties chat, ClusterProperties cluster) {
         return RedisRoomOrder.connect(client, chat.historySize());
+    }
+
+    /** Presence across nodes; it shares the order's connections (see {@link RedisRoomPresence}), so it closes first. */
+    @Bean(destroyMethod = "close")
+    public RedisRoomPresence redisRoomPresence(RedisClient client, RedisRoomOrder order, ClusterProperties cluster) {
+        return RedisRoomPresence.start(client, order, cluster.presenceTtl(), cluster.redis().timeout());
     }
 
     @Bean("redis")
