@@ -274,31 +274,38 @@ public final class RedisRoomPresence implements RoomPresence, AutoCloseable {
             reply = CompletableFuture.failedFuture(e);
         }
         return reply.handle((answer, error) -> {
-            beating.set(false);
-            if (error != null) {
-                if (live) {
-                    LOG.warn("presence: heartbeat failed; this node's rooms refuse joins until one succeeds: {}",
-                            String.valueOf(error));
+            boolean again = false;
+            try {
+                if (error != null) {
+                    if (live) {
+                        LOG.warn("presence: heartbeat failed; this node's rooms refuse joins until one succeeds: {}",
+                                String.valueOf(error));
+                    }
+                    live = false;
+                } else {
+                    again = beaten(id, answer);
                 }
-                live = false;
-            } else {
-                beaten(id, answer);
+            } finally {
+                beating.set(false); // only now: one beat's answer is handled before the next is sent
+            }
+            if (again) {
+                beatSoon();
             }
             return null;
         });
     }
 
-    private void beaten(String id, List<Object> answer) {
+    /** Handles a beat's answer; true if the node took a new id and must beat again at once. */
+    private boolean beaten(String id, List<Object> answer) {
         if (!id.equals(node)) {
-            return;
+            return false;
         }
         if ((Long) answer.get(0) == 0) {
             LOG.warn("presence: this node's id {} is past its deadline (it was cut off from Redis too long), so"
                     + " its members have left every room; registering them again under a new id", id);
             live = false;
             newId();
-            beatSoon();
-            return;
+            return true;
         }
         fresh = false;
         List<String> expired = new ArrayList<>();
@@ -328,6 +335,7 @@ public final class RedisRoomPresence implements RoomPresence, AutoCloseable {
             live = true;
             everyFeed(Feed::reregister);
         }
+        return false;
     }
 
     private boolean isDead(String id) {
