@@ -191,6 +191,12 @@ class ChatClusterTest {
             }
             assertThat(a.isClosed()).isFalse();
             assertThat(b.isClosed()).isFalse();
+            // the rooms API answers from Redis in cluster mode: without it, a clear 503, not a node's partial view
+            for (String path : new String[] {"/api/rooms", "/api/rooms/" + room}) {
+                Rest.Answer answer = Rest.get(portTwo, path);
+                assertThat(answer.status()).as(path).isEqualTo(503);
+                assertThat(answer.contentType()).startsWith("application/problem+json");
+            }
 
             redis.start();
             await().atMost(ChatClient.WAIT).until(() -> Rest.get(portOne, "/actuator/health/readiness").status() == 200);
