@@ -17,7 +17,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A chat room: one process per live room, registered as {@code room:<name>} under the
@@ -84,6 +87,21 @@ public final class Room {
     /** The connection to the store is lost. */
     private enum StoreDown implements Msg { INSTANCE }
 
+    /** Presence answered a register of the roster: the members on other nodes (or it could not be done). */
+    private record Registered(int serial, Map<String, String> others, Throwable failure) implements Msg {}
+
+    /** A member of another node joined or left the room. */
+    private record PresenceChanged(RoomPresence.Change change) implements Msg {}
+
+    /** These nodes are gone: their members have left. */
+    private record NodesLost(Set<String> nodes) implements Msg {}
+
+    /** Time to register the roster with presence (again): this node registered anew, or a write failed. */
+    private enum Register implements Msg { INSTANCE }
+
+    /** A join or leave of a member here could not be written to presence. */
+    private enum PresenceWriteFailed implements Msg { INSTANCE }
+
     /** How long a gap in the published seqs may stay open before it is read from the stream. */
     static final java.time.Duration GAP_WAIT = java.time.Duration.ofMillis(50);
     /** How long after a failed sync the room tries again. */
@@ -149,6 +167,17 @@ public final class Room {
         int unreplied;
         final Map<Pid<?>, MonitorRef> monitors = new HashMap<>();
         RoomLog.Member[] roster;
+        /** Cluster mode: who is in the room on the other nodes; null on a single node. */
+        final RoomPresence presence;
+        final RoomPresence.Feed presenceFeed;
+        /** The roster's last register was answered, and no write since failed: joins can be answered. */
+        boolean registered;
+        /** A register is on its way; {@link #registerSerial} numbers the last one sent. */
+        boolean registering;
+        int registerSerial;
+        boolean registerDue;
+        /** Presence news heard while a register is on its way: applied after its answer, in order. */
+        final List<Msg> heard = new ArrayList<>();
 
         State(String room, ChatContext chat, RoomLog log, ProcessContext<Msg> ctx) {
             this.room = room;
@@ -175,6 +204,23 @@ public final class Room {
                     self.send(StoreDown.INSTANCE);
                 }
             };
+            this.presence = chat.presence();
+            this.presenceFeed = presence == null ? null : new RoomPresence.Feed() {
+                @Override
+                public void changed(RoomPresence.Change change) {
+                    self.send(new PresenceChanged(change));
+                }
+
+                @Override
+                public void nodesLost(Set<String> nodes) {
+                    self.send(new NodesLost(nodes));
+                }
+
+                @Override
+                public void reregister() {
+                    self.send(Register.INSTANCE);
+                }
+            };
         }
 
         Behavior<Msg> behavior() {
@@ -193,6 +239,9 @@ public final class Room {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("room", room);
             d.put("members", members);
+            if (presence != null) {
+                d.put("otherNodesMembers", log.remote().size());
+            }
             d.put("lastSeq", log.lastSeq());
             d.put("epoch", log.epoch());
             return d;
@@ -212,7 +261,7 @@ public final class Room {
         private void handle(Msg msg) {
             switch (msg) {
                 case Join(var session, var user, var claim, var since) -> {
-                    if (indexOf(session) < 0 && add(session, user, claim)) {
+                    if (indexOf(session) < 0 && add(session, user, claim) && !log.remote().containsKey(user)) {
                         broadcast(session, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
                     }
                     session.send(new Session.Joined(room, log.lastSeq(), joinedFrame(since)));
@@ -222,7 +271,7 @@ public final class Room {
                     if (i >= 0) {
                         String user = roster[i].user();
                         remove(i);
-                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", user)));
+                        leftHere(user);
                     }
                     session.send(new Session.Left(room));
                 }
@@ -255,7 +304,23 @@ public final class Room {
                         sync();
                     }
                 }
-                case StoreDown d -> synced = false;
+                case StoreDown d -> {
+                    synced = false;
+                    registered = false;
+                }
+                case Registered r -> registered(r);
+                case PresenceWriteFailed f -> {
+                    registered = false; // the roster registered again puts it right
+                    registerLater();
+                }
+                case PresenceChanged p -> heard(p);
+                case NodesLost n -> heard(n);
+                case Register r -> {
+                    registerDue = false;
+                    if (synced && !syncing) {
+                        register();
+                    } // else the sync under way registers when done
+                }
                 default -> {
                     waiting.addLast(msg);
                 }
@@ -265,14 +330,16 @@ public final class Room {
 
         /** Does the waiting requests that can be done now, in order. */
         private void drain() {
-            while (!waiting.isEmpty() && !syncing) {
+            while (!waiting.isEmpty() && !syncing && !registering) {
                 Msg next = waiting.peekFirst();
                 boolean post = next instanceof Post;
                 if (unanswered > 0 && !(post && synced)) {
                     return; // answered after the posts before it
                 }
                 waiting.pollFirst();
-                if (synced || next instanceof Leave || next instanceof Rejoin) {
+                // a joiner is told every node's members, so a join waits for presence too
+                boolean ready = synced && (!(next instanceof Join) || presence == null || registered);
+                if (ready || next instanceof Leave || next instanceof Rejoin) {
                     handleClustered(next);
                 } else if (next instanceof Join j) {
                     j.session().send(new Session.Unavailable(room, null, true));
@@ -305,8 +372,12 @@ public final class Room {
             syncing = true;
             synced = false;
             int capacity = chat.settings().historySize();
-            ctx.pipeToSelf(order.subscribe(room, feed).thenCompose(v -> order.read(room, -1, capacity, true)),
-                    Synced::new);
+            CompletionStage<Void> subscribed = order.subscribe(room, feed);
+            if (presence != null) {
+                // before the register (done once synced), so no change after its answer is missed
+                subscribed = subscribed.thenCompose(v -> presence.subscribe(room, presenceFeed));
+            }
+            ctx.pipeToSelf(subscribed.thenCompose(v -> order.read(room, -1, capacity, true)), Synced::new);
         }
 
         private void synced(RoomOrder.Snapshot snapshot, Throwable failure) {
@@ -349,6 +420,122 @@ public final class Room {
                 caughtUp(snapshot); // after a reconnect: what was missed meanwhile, in order
             }
             deliverAhead();
+            register();
+        }
+
+        // ---- cluster mode: presence, the members on other nodes
+
+        /** Registers the whole roster with presence; its answer says who is on the other nodes. */
+        private void register() {
+            if (presence == null) {
+                return;
+            }
+            int serial = ++registerSerial;
+            registering = true;
+            List<String> users = new ArrayList<>(roster.length);
+            for (RoomLog.Member m : roster) {
+                users.add(m.user());
+            }
+            ctx.pipeToSelf(presence.register(room, users), (others, error) -> new Registered(serial, others, error));
+        }
+
+        private void registered(Registered r) {
+            if (r.serial() != registerSerial) {
+                return; // a later register is on its way: its answer counts
+            }
+            registering = false;
+            if (r.failure() == null) {
+                registered = true;
+                Map<String, String> known = new HashMap<>(r.others());
+                Map<String, String> before = log.remote();
+                log.remote(known);
+                // what changed while this node was not listening (cut off, or the room restarting)
+                for (Map.Entry<String, String> e : before.entrySet()) {
+                    if (!known.containsKey(e.getKey()) && !isHere(e.getKey())) {
+                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", e.getKey())));
+                    }
+                }
+                for (String user : new TreeSet<>(known.keySet())) {
+                    if (!before.containsKey(user) && !isHere(user)) {
+                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
+                    }
+                }
+            } else {
+                registered = false;
+                ctx.log().warn("room {}: presence cannot be reached: {}", room, String.valueOf(r.failure()));
+                registerLater();
+            }
+            List<Msg> news = new ArrayList<>(heard);
+            heard.clear();
+            news.forEach(this::apply);
+        }
+
+        private void registerLater() {
+            if (!registerDue) {
+                registerDue = true;
+                ctx.sendAfter(Register.INSTANCE, RESYNC_WAIT);
+            }
+        }
+
+        /** News of other nodes' members: after the register on its way, or now. */
+        private void heard(Msg news) {
+            if (registering) {
+                heard.add(news);
+            } else {
+                apply(news);
+            }
+        }
+
+        private void apply(Msg news) {
+            Map<String, String> remote = log.remote();
+            if (!(remote instanceof HashMap)) {
+                remote = new HashMap<>(remote); // the shared empty one, until the first member elsewhere
+                log.remote(remote);
+            }
+            if (news instanceof PresenceChanged(var change)) {
+                String user = change.user();
+                if (change.joined()) {
+                    boolean seen = isHere(user) || remote.containsKey(user);
+                    remote.put(user, change.node());
+                    if (!seen) {
+                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
+                    }
+                } else if (change.node().equals(remote.get(user))) {
+                    remote.remove(user);
+                    if (!isHere(user)) {
+                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", user)));
+                    }
+                }
+            } else if (news instanceof NodesLost(var nodes)) {
+                List<String> gone = new ArrayList<>();
+                remote.entrySet().removeIf(e -> nodes.contains(e.getValue()) && gone.add(e.getKey()));
+                gone.sort(null);
+                for (String user : gone) {
+                    if (!isHere(user)) {
+                        broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", user)));
+                    }
+                }
+            }
+        }
+
+        /** Whether a member of this name is on this node. */
+        private boolean isHere(String user) {
+            for (RoomLog.Member m : roster) {
+                if (m.user().equals(user)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Tells presence of a change of the roster; a failed write is put right by registering the roster again. */
+        private void tellPresence(CompletionStage<Void> write) {
+            Pid<Msg> self = ctx.self();
+            write.whenComplete((v, error) -> {
+                if (error != null) {
+                    self.send(PresenceWriteFailed.INSTANCE);
+                }
+            });
         }
 
         /** Delivers the snapshot's messages after the log's last seq; a trimmed gap cannot be filled any more. */
@@ -505,7 +692,7 @@ public final class Room {
                             boolean wasEmpty = roster.length == 0;
                             String user = roster[i].user();
                             remove(i);
-                            broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", user)));
+                            leftHere(user);
                             return wasEmpty == (roster.length == 0) ? Behaviors.same() : behavior();
                         }
                     }
@@ -515,6 +702,9 @@ public final class Room {
                     // a log with no members and no messages is freed now; one that has either stays for the next process
                     if (order != null) {
                         order.unsubscribe(room, feed);
+                    }
+                    if (presence != null) {
+                        presence.unsubscribe(room, presenceFeed);
                     }
                     chat.rooms().detach(log, ctx.self());
                     chat.metrics().roomStopped();
@@ -527,7 +717,7 @@ public final class Room {
         }
 
         private OutFrame joinedFrame(Long since) {
-            List<String> members = log.memberNames();
+            List<String> members = memberNames();
             if (since == null) {
                 return frames.joined(room, log.epoch(), members, log.last(chat.settings().joinHistory()), false, false);
             }
@@ -562,13 +752,16 @@ public final class Room {
                     }
                     String old = roster[i].user();
                     remove(i);
-                    broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", old)));
+                    leftHere(old);
                     break;
                 }
             }
             RoomLog.Member[] next = Arrays.copyOf(roster, roster.length + 1);
             next[roster.length] = new RoomLog.Member(session, user, claim);
             publish(next);
+            if (presence != null) {
+                tellPresence(presence.joined(room, user)); // written at once: in the roster's order
+            }
             monitors.put(session, ctx.monitor(session));
             return true;
         }
@@ -578,7 +771,11 @@ public final class Room {
             RoomLog.Member[] next = new RoomLog.Member[roster.length - 1];
             System.arraycopy(roster, 0, next, 0, i);
             System.arraycopy(roster, i + 1, next, i, roster.length - i - 1);
+            String user = roster[i].user();
             publish(next);
+            if (presence != null) {
+                tellPresence(presence.left(room, user, next.length == 0));
+            }
             MonitorRef ref = monitors.remove(session);
             if (ref != null) {
                 ctx.demonitor(ref);
@@ -588,6 +785,25 @@ public final class Room {
         private void publish(RoomLog.Member[] next) {
             roster = next;
             log.members(next);
+        }
+
+        /** A member of this node left: the others here see it go, unless the name is still in the room on another node. */
+        private void leftHere(String user) {
+            if (!log.remote().containsKey(user)) {
+                broadcast(null, new Session.Broadcast(room, 0, frames.presence(room, "leave", user)));
+            }
+        }
+
+        /** Every member's name, this node's and the others', sorted. */
+        private List<String> memberNames() {
+            if (presence == null) {
+                return log.memberNames();
+            }
+            TreeSet<String> names = new TreeSet<>(log.remote().keySet());
+            for (RoomLog.Member m : roster) {
+                names.add(m.user());
+            }
+            return List.copyOf(names);
         }
 
         /** Sends the one message object to every member but {@code except}. */

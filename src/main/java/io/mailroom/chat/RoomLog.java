@@ -3,6 +3,7 @@ package io.mailroom.chat;
 import io.mailroom.process.Pid;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a room must not lose when its process crashes: its messages (the last {@code capacity},
@@ -45,6 +46,12 @@ public final class RoomLog {
     /** {@link System#nanoTime()} of the last append or read of messages: the store drops least recently used first. */
     private volatile long lastUsed = System.nanoTime();
     private volatile Member[] members = NO_MEMBERS;
+    /**
+     * Cluster mode: the room's members on other nodes, name to node id, kept here with the roster
+     * so a restarted room process still knows whom its members have been told of. Only the room's
+     * process reads or changes it (a restarted one after the old one ended); empty on a single node.
+     */
+    private volatile Map<String, String> remote = Map.of();
     /** The room process using this log, or null; read and written only inside the store's per-room compute. */
     Pid<?> owner;
 
@@ -214,6 +221,15 @@ public final class RoomLog {
 
     void members(Member[] roster) {
         this.members = roster;
+    }
+
+    /** The room's members on other nodes (cluster mode): name to node id; for its process only. */
+    Map<String, String> remote() {
+        return remote;
+    }
+
+    void remote(Map<String, String> others) {
+        this.remote = others;
     }
 
     /** Member names, sorted (plain string order). */

@@ -127,12 +127,13 @@ public final class RoomStore {
     /**
      * Cluster mode: the room's log starts again as a copy of the shared history, under its
      * {@code epoch}, empty after {@code lastSeq} (its process then appends what the store holds
-     * after it). The roster stays. Returns the new log, which replaces {@code old}.
+     * after it). The roster, and the members known on other nodes, stay. Returns the new log, which replaces {@code old}.
      */
     public RoomLog rebase(RoomLog old, Pid<?> owner, String epoch, long lastSeq) {
         return logs.compute(old.room(), (r, current) -> {
             RoomLog next = new RoomLog(r, capacity, epoch, lastSeq);
             next.members(old.members());
+            next.remote(old.remote());
             next.owner = owner;
             if (current != null) {
                 bytes.addAndGet(-current.bytes());

@@ -13,9 +13,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Cluster mode, only with {@code mailroom.cluster.redis.url} set: the Redis client, the chat's
- * {@link io.mailroom.chat.RoomOrder} on it, the {@code redis} health contributor and the
- * {@code mailroom_cluster_*} meters. Without the setting none of these beans exists and nothing
- * connects to Redis.
+ * {@link io.mailroom.chat.RoomOrder} and {@link io.mailroom.chat.RoomPresence} on it, the
+ * {@code redis} health contributor and the {@code mailroom_cluster_*} meters. Without the setting
+ * none of these beans exists and nothing connects to Redis.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "mailroom.cluster.redis", name = "url")
@@ -52,6 +52,12 @@ public class ClusterConfiguration {
     @Bean
     public ClusterGauges clusterGauges(RedisRoomOrder order, ObjectProvider<ClusterNodes> nodes) {
         return new ClusterGauges(order, nodes.getIfAvailable());
+    }
+
+    /** Presence across nodes; it shares the order's connections (see {@link RedisRoomPresence}), so it closes first. */
+    @Bean(destroyMethod = "close")
+    public RedisRoomPresence redisRoomPresence(RedisClient client, RedisRoomOrder order, ClusterProperties cluster) {
+        return RedisRoomPresence.start(client, order, cluster.presenceTtl(), cluster.redis().timeout());
     }
 
     @Bean("redis")

@@ -206,6 +206,20 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
                 });
     }
 
+    /** The command connection, shared with {@link RedisRoomPresence}: one connection keeps a room's writes in the order they were made. */
+    RedisAsyncCommands<String, String> commands() {
+        return redis;
+    }
+
+    /**
+     * The subscription connection, shared with {@link RedisRoomPresence}: one connection delivers a
+     * room's presence changes and messages in the order Redis published them (a join before the
+     * joiner's first message).
+     */
+    StatefulRedisPubSubConnection<String, String> subscriptions() {
+        return subscriptions;
+    }
+
     /** Redis's answer to PING, for the health check. */
     public CompletionStage<String> ping() {
         return metrics.timed(ClusterMetrics.Op.PING, redis::ping);
@@ -222,8 +236,11 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     }
 
     private void published(String channel, String message) {
+        // mailroom:{room:<name>}:pub (the connection carries presence channels too)
+        if (!channel.endsWith(":pub")) {
+            return;
+        }
         metrics.received();
-        // mailroom:{room:<name>}:pub
         int open = channel.indexOf("{room:");
         int close = channel.indexOf('}', open);
         if (open < 0 || close < 0) {

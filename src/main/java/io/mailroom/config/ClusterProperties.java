@@ -12,11 +12,15 @@ import org.springframework.validation.annotation.Validated;
  * Several nodes serving one chat through Redis (protocol.md §5), {@code mailroom.cluster.*}. With
  * {@code redis.url} unset (the default) the service is one node and touches no Redis at all.
  *
- * @param redis the Redis every node of the cluster shares
+ * @param redis        the Redis every node of the cluster shares
+ * @param presenceTtl  how soon a node that stops or is cut off loses its members from every room
+ *                     (others get {@code presence} leave); it heartbeats every sixth of it
  */
 @ConfigurationProperties("mailroom.cluster")
 @Validated
-public record ClusterProperties(@Valid @DefaultValue Redis redis) {
+public record ClusterProperties(
+        @Valid @DefaultValue Redis redis,
+        @NotNull @DurationMin(millis = 600) @DefaultValue("15s") Duration presenceTtl) {
 
     /**
      * @param url     {@code redis://host:port[/db]}; unset: a single node

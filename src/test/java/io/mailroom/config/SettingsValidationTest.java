@@ -58,6 +58,7 @@ class SettingsValidationTest {
         "mailroom.chat.rate.capacity, 0, must be greater than 0",
         "mailroom.counters.call-timeout, 0s, must be longer than or equal to",
         "mailroom.rooms.within-seconds, 0, must be greater than 0",
+        "mailroom.cluster.presence-ttl, 100ms, must be longer than or equal to",
     })
     void aBadValueStopsStartUpNamingTheProperty(String property, String value, String reason) {
         Throwable failure = startWith("--" + property + "=" + value);

@@ -4,6 +4,7 @@ import io.mailroom.chat.ChatContext;
 import io.mailroom.chat.ChatMetrics;
 import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomOrder;
+import io.mailroom.chat.RoomPresence;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.chat.SessionDirectory;
 import io.mailroom.config.ChatProperties;
@@ -47,10 +48,12 @@ public class ChatConfiguration {
 
     @Bean
     public ChatContext chatContext(Node node, ObjectMapper json, RoomStore rooms, SessionDirectory directory,
-                                   ChatMetrics metrics, ChatProperties properties, ObjectProvider<RoomOrder> order) {
-        // a RoomOrder bean exists only in cluster mode (io.mailroom.cluster); else null: each room orders itself
+                                   ChatMetrics metrics, ChatProperties properties, ObjectProvider<RoomOrder> order,
+                                   ObjectProvider<RoomPresence> presence) {
+        // RoomOrder and RoomPresence beans exist only in cluster mode (io.mailroom.cluster); else null:
+        // each room orders itself, and its roster is all its members
         return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties, SupervisorNames.ROOMS,
-                order.getIfAvailable());
+                order.getIfAvailable(), presence.getIfAvailable());
     }
 
     /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */

@@ -2,12 +2,24 @@ package io.mailroom.chat.web;
 
 import io.mailroom.chat.Frames;
 import io.mailroom.chat.RoomLog;
+import io.mailroom.chat.RoomOrder;
+import io.mailroom.chat.RoomPresence;
 import io.mailroom.chat.RoomStore;
 import io.mailroom.config.ChatProperties;
 import io.mailroom.web.ApiException;
 import io.mailroom.names.Names;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -18,7 +30,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * The rooms REST API of protocol.md §2. It reads the room logs, which outlive room processes, so
- * it answers even while a room is being restarted, and never waits on a process.
+ * it answers even while a room is being restarted, and never waits on a process. In cluster mode
+ * the list and a room's members and last seq come from Redis, so every node answers the same
+ * (protocol.md §5); a Redis that does not answer within {@code mailroom.chat.call-timeout} is 503.
  *
  * <p>A messages page holds at most {@code mailroom.chat.catch-up-bytes} of frames, as a catch-up
  * {@code joined} does; {@value #MORE}{@code : true} says messages were left out, and
@@ -38,10 +52,18 @@ public class RoomsController {
 
     private final RoomStore rooms;
     private final long maxBytes;
+    /** Cluster mode: every node's members and the shared seqs, from Redis; null on a single node. */
+    private final RoomPresence presence;
+    private final RoomOrder order;
+    private final Duration wait;
 
-    public RoomsController(RoomStore rooms, ChatProperties chat) {
+    public RoomsController(RoomStore rooms, ChatProperties chat, ObjectProvider<RoomPresence> presence,
+                           ObjectProvider<RoomOrder> order) {
         this.rooms = rooms;
         this.maxBytes = chat.catchUpBytes().toBytes();
+        this.presence = presence.getIfAvailable();
+        this.order = order.getIfAvailable();
+        this.wait = chat.callTimeout();
     }
 
     /** A room in the list. */
@@ -53,6 +75,9 @@ public class RoomsController {
     /** Rooms with at least one member, sorted by name. */
     @GetMapping
     public List<RoomSummary> list() {
+        if (presence != null && order != null) {
+            return clusterList();
+        }
         List<RoomSummary> out = new ArrayList<>();
         for (RoomLog log : rooms.all()) {
             int members = log.members().length;
@@ -65,6 +90,9 @@ public class RoomsController {
 
     @GetMapping("/{room}")
     public RoomDetail get(@PathVariable String room) {
+        if (presence != null && order != null) {
+            return clusterGet(room);
+        }
         RoomLog log = existing(room);
         return new RoomDetail(room, log.memberNames(), log.lastSeq(), log.epoch());
     }
@@ -91,6 +119,49 @@ public class RoomsController {
             answer.header(MORE, "true");
         }
         return answer.body(Frames.array(page.frames()));
+    }
+
+    // ---- cluster mode: the same answer on every node, from Redis (this thread waits; no process does)
+
+    private List<RoomSummary> clusterList() {
+        SortedMap<String, List<String>> members = await(presence.everyRoom());
+        Map<String, CompletableFuture<RoomOrder.Snapshot>> seqs = new LinkedHashMap<>();
+        members.keySet().forEach(room -> seqs.put(room, lastSeq(room)));
+        List<RoomSummary> out = new ArrayList<>(members.size());
+        members.forEach((room, names) -> {
+            RoomOrder.Snapshot s = await(seqs.get(room));
+            out.add(new RoomSummary(room, names.size(), s == null ? 0 : s.lastSeq()));
+        });
+        return out;
+    }
+
+    private RoomDetail clusterGet(String room) {
+        if (!Names.isRoomName(room)) {
+            throw ApiException.notFound("no room named " + room);
+        }
+        CompletableFuture<List<String>> members = presence.members(room).toCompletableFuture();
+        RoomOrder.Snapshot s = await(lastSeq(room));
+        List<String> names = await(members);
+        if (names.isEmpty() && (s == null || s.lastSeq() == 0)) {
+            throw ApiException.notFound("no room named " + room);
+        }
+        return new RoomDetail(room, names, s == null ? 0 : s.lastSeq(), s == null ? null : s.epoch());
+    }
+
+    /** The room's epoch and last seq in the store (no frames), or null for a room it does not know. */
+    private CompletableFuture<RoomOrder.Snapshot> lastSeq(String room) {
+        return order.read(room, Long.MAX_VALUE, 1, false).toCompletableFuture();
+    }
+
+    private <T> T await(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw ApiException.unavailable("the rooms' store (Redis) cannot be reached now; try again");
+        }
     }
 
     /** A room that has members or stored messages. */
