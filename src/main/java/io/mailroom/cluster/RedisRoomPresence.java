@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * <p>Nothing here blocks a caller: commands are Lettuce's async ones, and the heartbeat runs on its
  * own timer thread, which only issues commands.
  */
-public final class RedisRoomPresence implements RoomPresence, AutoCloseable {
+public final class RedisRoomPresence implements RoomPresence, ClusterNodes, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisRoomPresence.class);
     static final String NODES = "mailroom:nodes";
     /** Dead node ids remembered, so that a late join under one is ignored; ids are never reused. */
@@ -284,6 +284,7 @@ public final class RedisRoomPresence implements RoomPresence, AutoCloseable {
                     live = false;
                 } else {
                     again = beaten(id, answer);
+                    liveNodes().thenAccept(ids -> nodeCount = ids.size());
                 }
             } finally {
                 beating.set(false); // only now: one beat's answer is handled before the next is sent
@@ -293,6 +294,14 @@ public final class RedisRoomPresence implements RoomPresence, AutoCloseable {
             }
             return null;
         });
+    }
+
+    /** Live nodes as the last heartbeat saw them, this one included; 0 before the first. */
+    private volatile int nodeCount;
+
+    @Override
+    public int count() {
+        return nodeCount;
     }
 
     /** Handles a beat's answer; true if the node took a new id and must beat again at once. */
