@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +88,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     private final RedisAsyncCommands<String, String> redis;
     private final int historySize;
     private final ClusterMetrics metrics;
-    private final ConcurrentHashMap<String, Set<Feed>> feeds = new ConcurrentHashMap<>();
+    private final RoomChannels<Feed> feeds = new RoomChannels<>("pub");
     private final SecureRandom random = new SecureRandom();
 
     private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics) {
@@ -107,12 +106,12 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                everyFeed(Feed::reconnected);
+                feeds.everyFeed(Feed::reconnected);
             }
 
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                everyFeed(Feed::disconnected);
+                feeds.everyFeed(Feed::disconnected);
             }
         });
     }
@@ -129,8 +128,8 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         return "mailroom:{room:" + room + "}:" + part;
     }
 
-    static String channel(String room) {
-        return key(room, "pub");
+    private String channel(String room) {
+        return feeds.channel(room);
     }
 
     private String newEpoch() {
@@ -139,11 +138,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
 
     @Override
     public CompletionStage<Void> subscribe(String room, Feed feed) {
-        feeds.compute(room, (r, set) -> {
-            Set<Feed> out = set != null ? set : ConcurrentHashMap.newKeySet();
-            out.add(feed);
-            return out;
-        });
+        feeds.add(room, feed);
         // again even if subscribed: its answer says that publications after it will come
         return metrics.timed(ClusterMetrics.Op.SUBSCRIBE, () -> subscriptions.async().subscribe(channel(room)))
                 .thenApply(v -> null);
@@ -151,15 +146,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
 
     @Override
     public void unsubscribe(String room, Feed feed) {
-        feeds.computeIfPresent(room, (r, set) -> {
-            set.remove(feed);
-            if (!set.isEmpty()) {
-                return set;
-            }
-            // inside compute: a subscribe for the room that follows is sent after this
-            subscriptions.async().unsubscribe(channel(room));
-            return null;
-        });
+        feeds.remove(room, feed, () -> subscriptions.async().unsubscribe(channel(room)));
     }
 
     @Override
@@ -232,21 +219,16 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
 
     /** Rooms whose publications this node receives now. */
     public int subscribedRooms() {
-        return feeds.size();
+        return feeds.rooms();
     }
 
     private void published(String channel, String message) {
         // mailroom:{room:<name>}:pub (the connection carries presence channels too)
-        if (!channel.endsWith(":pub")) {
+        if (!feeds.carries(channel)) {
             return;
         }
         metrics.received();
-        int open = channel.indexOf("{room:");
-        int close = channel.indexOf('}', open);
-        if (open < 0 || close < 0) {
-            return;
-        }
-        Set<Feed> set = feeds.get(channel.substring(open + 6, close));
+        Set<Feed> set = feeds.on(channel);
         int first = message.indexOf('\n');
         int second = message.indexOf('\n', first + 1);
         if (set == null || first < 0 || second < 0) {
@@ -259,17 +241,6 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         }
     }
 
-    private void everyFeed(java.util.function.Consumer<Feed> event) {
-        for (Set<Feed> set : feeds.values()) {
-            for (Feed f : set) {
-                try {
-                    event.accept(f);
-                } catch (RuntimeException e) {
-                    LOG.warn("a room's feed failed", e);
-                }
-            }
-        }
-    }
 
     @Override
     public void close() {

@@ -29,7 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +145,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     private final long periodMillis;
     private final long deadlineMillis;
     private final SecureRandom random = new SecureRandom();
-    private final ConcurrentHashMap<String, Set<Feed>> feeds = new ConcurrentHashMap<>();
+    private final RoomChannels<Feed> feeds = new RoomChannels<>("presence");
     /** Every id this node has had: changes under them are its own rooms' doing, not news to them. */
     private final Set<String> mine = ConcurrentHashMap.newKeySet();
     /** Ids seen past their deadline (oldest first, bounded); guarded by itself. */
@@ -219,8 +218,8 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         return RedisRoomOrder.key(room, "members");
     }
 
-    static String channel(String room) {
-        return RedisRoomOrder.key(room, "presence");
+    private String channel(String room) {
+        return feeds.channel(room);
     }
 
     static String roomsKey(String node) {
@@ -335,14 +334,14 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         if (!newlyDead.isEmpty()) {
             LOG.info("presence: nodes {} stopped heartbeating; their members leave every room", newlyDead);
             Set<String> lost = Set.copyOf(newlyDead);
-            everyFeed(f -> f.nodesLost(lost));
+            feeds.everyFeed(f -> f.nodesLost(lost));
         }
         for (String d : expired) {
             sweep(d);
         }
         if (!live) {
             live = true;
-            everyFeed(Feed::reregister);
+            feeds.everyFeed(Feed::reregister);
         }
         return false;
     }
@@ -383,37 +382,24 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
 
     @Override
     public CompletionStage<Void> subscribe(String room, Feed feed) {
-        feeds.compute(room, (r, set) -> {
-            Set<Feed> out = set != null ? set : ConcurrentHashMap.newKeySet();
-            out.add(feed);
-            return out;
-        });
+        feeds.add(room, feed);
         return subscriptions.async().subscribe(channel(room)).thenApply(v -> null);
     }
 
     @Override
     public void unsubscribe(String room, Feed feed) {
-        feeds.computeIfPresent(room, (r, set) -> {
-            set.remove(feed);
-            if (!set.isEmpty()) {
-                return set;
-            }
-            subscriptions.async().unsubscribe(channel(room));
-            return null;
-        });
+        feeds.remove(room, feed, () -> subscriptions.async().unsubscribe(channel(room)));
     }
 
     private void heard(String channel, String message) {
-        if (!channel.endsWith(":presence")) {
+        if (!feeds.carries(channel)) {
             return; // a room's messages: RedisRoomOrder's
         }
-        int open = channel.indexOf("{room:");
-        int close = channel.indexOf('}', open);
         int newline = message.indexOf('\n');
-        if (open < 0 || close < 0 || newline < 1) {
+        if (newline < 1) {
             return;
         }
-        Set<Feed> set = feeds.get(channel.substring(open + 6, close));
+        Set<Feed> set = feeds.on(channel);
         String from = message.substring(1, newline);
         boolean joined = message.charAt(0) == '+';
         if (set == null || mine.contains(from) || (joined && isDead(from))) {
@@ -425,17 +411,6 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         }
     }
 
-    private void everyFeed(Consumer<Feed> event) {
-        for (Set<Feed> set : feeds.values()) {
-            for (Feed f : set) {
-                try {
-                    event.accept(f);
-                } catch (RuntimeException e) {
-                    LOG.warn("a room's presence feed failed", e);
-                }
-            }
-        }
-    }
 
     // ---- writes, under the current id, only while it is live
 
