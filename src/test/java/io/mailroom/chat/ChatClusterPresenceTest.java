@@ -2,9 +2,9 @@ package io.mailroom.chat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisRoomPresence;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import io.mailroom.cluster.TcpProxy;
 import io.mailroom.testing.Waits;
 import java.time.Duration;
@@ -19,7 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -37,9 +36,11 @@ import tools.jackson.databind.JsonNode;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ChatClusterPresenceTest {
     static final Duration TTL = Duration.ofSeconds(4);
+    static final String TTL_SETTING = "mailroom.cluster.presence-ttl=" + TTL.toMillis() + "ms";
     /** What a loaded machine may add to the TTL between the death and the frame (handling, not detection). */
     static final Duration SLACK = Duration.ofSeconds(2);
     private static final AtomicInteger IDS = new AtomicInteger();
+    static TestCluster cluster;
     static RedisServer redis;
     static ConfigurableApplicationContext one;
     static ConfigurableApplicationContext two;
@@ -48,35 +49,26 @@ class ChatClusterPresenceTest {
 
     @BeforeAll
     static void startRedisAndTwoNodes() {
-        redis = RedisServer.startNew();
-        one = node(redis.url());
-        two = node(redis.url());
-        portOne = port(one);
-        portTwo = port(two);
+        cluster = TestCluster.startTwo(TTL_SETTING);
+        redis = cluster.redis;
+        one = cluster.one;
+        two = cluster.two;
+        portOne = cluster.portOne;
+        portTwo = cluster.portTwo;
     }
 
     static ConfigurableApplicationContext node(String redisUrl) {
-        return new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redisUrl,
-                        "mailroom.cluster.redis.timeout=1s", "mailroom.cluster.presence-ttl=" + TTL.toMillis() + "ms",
-                        "mailroom.scheduler.threads=2")
-                .run();
+        return TestCluster.node(redisUrl, TTL_SETTING);
     }
 
     static int port(ConfigurableApplicationContext context) {
-        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        return TestCluster.port(context);
     }
 
     @AfterAll
     static void stopAll() {
-        if (one != null) {
-            one.close();
-        }
-        if (two != null) {
-            two.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

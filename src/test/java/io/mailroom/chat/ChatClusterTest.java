@@ -3,8 +3,8 @@ package io.mailroom.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,7 +17,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -30,6 +29,7 @@ import tools.jackson.databind.JsonNode;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ChatClusterTest {
     private static final AtomicInteger IDS = new AtomicInteger();
+    static TestCluster cluster;
     static RedisServer redis;
     static ConfigurableApplicationContext one;
     static ConfigurableApplicationContext two;
@@ -38,37 +38,20 @@ class ChatClusterTest {
 
     @BeforeAll
     static void startRedisAndTwoNodes() {
-        redis = RedisServer.startNew();
-        one = node();
-        two = node();
-        portOne = port(one);
-        portTwo = port(two);
-    }
-
-    static ConfigurableApplicationContext node() {
-        return new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
-                        "mailroom.cluster.redis.timeout=1s", "mailroom.scheduler.threads=2",
-                        // Redis is stopped for seconds below; a node is not to be taken for dead meanwhile
-                        // (ChatClusterPresenceTest is about that)
-                        "mailroom.cluster.presence-ttl=60s")
-                .run();
-    }
-
-    static int port(ConfigurableApplicationContext context) {
-        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        // Redis is stopped for seconds below; a node is not to be taken for dead meanwhile
+        // (ChatClusterPresenceTest is about that)
+        cluster = TestCluster.startTwo("mailroom.cluster.presence-ttl=60s");
+        redis = cluster.redis;
+        one = cluster.one;
+        two = cluster.two;
+        portOne = cluster.portOne;
+        portTwo = cluster.portTwo;
     }
 
     @AfterAll
     static void stopAll() {
-        if (one != null) {
-            one.close();
-        }
-        if (two != null) {
-            two.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

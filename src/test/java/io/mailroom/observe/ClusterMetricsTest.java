@@ -2,8 +2,8 @@ package io.mailroom.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import io.mailroom.testing.Waits;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,7 +29,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -61,6 +60,7 @@ class ClusterMetricsTest {
             "mailroom_cluster_nodes", "gauge");
     static final List<String> OPS = List.of("append", "read", "fill", "subscribe", "ping");
 
+    static TestCluster cluster;
     static RedisServer redis;
     static ConfigurableApplicationContext one;
     static ConfigurableApplicationContext two;
@@ -69,36 +69,19 @@ class ClusterMetricsTest {
 
     @BeforeAll
     static void startRedisAndTwoNodes() {
-        redis = RedisServer.startNew();
-        one = node();
-        two = node();
-        portOne = port(one);
-        portTwo = port(two);
-    }
-
-    /** Rooms live for the whole class (no idle stop), so the subscribed-rooms gauge only moves when a test makes it. */
-    static ConfigurableApplicationContext node() {
-        return new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
-                        "mailroom.cluster.redis.timeout=1s", "mailroom.scheduler.threads=2",
-                        "mailroom.chat.room-idle-timeout=10m")
-                .run();
-    }
-
-    static int port(ConfigurableApplicationContext context) {
-        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        // rooms live for the whole class (no idle stop), so the subscribed-rooms gauge only moves when a test makes it
+        cluster = TestCluster.startTwo("mailroom.chat.room-idle-timeout=10m");
+        redis = cluster.redis;
+        one = cluster.one;
+        two = cluster.two;
+        portOne = cluster.portOne;
+        portTwo = cluster.portTwo;
     }
 
     @AfterAll
     static void stopAll() {
-        if (one != null) {
-            one.close();
-        }
-        if (two != null) {
-            two.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

@@ -3,8 +3,8 @@ package io.mailroom.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import io.mailroom.testing.Waits;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -62,8 +61,8 @@ class FrontDoorTest {
         redis = RedisServer.startNew();
         one = node();
         two = node();
-        portOne = ClusterMetricsTest.port(one);
-        portTwo = ClusterMetricsTest.port(two);
+        portOne = TestCluster.port(one);
+        portTwo = TestCluster.port(two);
         front = freePort();
         dir = Files.createTempDirectory("mailroom-nginx-test");
         String config = Files.readString(CONFIG);
@@ -84,10 +83,7 @@ class FrontDoorTest {
     }
 
     static ConfigurableApplicationContext node() {
-        return new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
-                        "mailroom.scheduler.threads=2", "server.forward-headers-strategy=native")
-                .run();
+        return TestCluster.node(redis.url(), "server.forward-headers-strategy=native");
     }
 
     static int freePort() throws IOException {

@@ -2,15 +2,14 @@ package io.mailroom.ui;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.Keys;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -28,12 +27,8 @@ class ClusterDashboardPageTest {
     static void start() {
         Browser.assumeAvailable();
         redis = RedisServer.startNew();
-        node = new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
-                        "mailroom.cluster.redis.timeout=1s", "mailroom.scheduler.threads=2",
-                        "mailroom.admin.password=" + UiTest.PASSWORD)
-                .run();
-        port = Integer.parseInt(node.getEnvironment().getProperty("local.server.port"));
+        node = TestCluster.node(redis.url(), "mailroom.admin.password=" + UiTest.PASSWORD);
+        port = TestCluster.port(node);
         browser = Browser.open();
     }
 
