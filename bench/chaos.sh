@@ -21,7 +21,8 @@
 #                                                    # redis-server, Redis stopped and started 4 times
 #   flock /tmp/cpu.lock bench/chaos.sh cluster outages=40 send-rate=200 clients=20 rooms=6
 # Its settings (passed as -Dcluster-chaos.key=value): clients, rooms, send-rate, outages, up-millis,
-# down-millis (how long Redis runs, then is away, each time), seed. Needs redis-server on the PATH.
+# down-millis (Redis runs until the acks of that long at send-rate came, then is away until as many
+# sends were refused), seed. Needs redis-server on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"

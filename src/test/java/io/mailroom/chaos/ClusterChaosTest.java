@@ -2,8 +2,8 @@ package io.mailroom.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.mailroom.MailroomApplication;
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TestCluster;
 import io.mailroom.testing.Waits;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
@@ -53,7 +52,11 @@ import tools.jackson.databind.JsonNode;
 class ClusterChaosTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    /** The run's size; the defaults are CI's (about 30 s of chaos). */
+    /**
+     * The run's size; the defaults are CI's (about 30 s of chaos). {@code up} and {@code down} are
+     * measured in sends: each phase lasts until as many sends are acked (up) or refused (down) as
+     * {@code sendRate} makes in that time.
+     */
     record Settings(int clients, int rooms, int sendRate, int outages, Duration up, Duration down, long seed) {
         static Settings fromSystemProperties() {
             return new Settings(
@@ -133,17 +136,21 @@ class ClusterChaosTest {
                 m.send("{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"" + s.text() + "\",\"ref\":\"" + ref + "\"}");
             }, 0, 1_000_000L / settings.sendRate(), TimeUnit.MICROSECONDS);
 
-            // the chaos: Redis up for a while, then stopped (its data saved) and started again
+            // the chaos: Redis up until as many sends are acked as the rate makes in `up`, then
+            // stopped (its data saved) until as many are refused as it makes in `down`, and started
+            // again: phases by what the clients saw, so a slow machine still gets its outages' worth
+            long upAnswers = settings.sendRate() * settings.up().toMillis() / 1000;
+            long downAnswers = settings.sendRate() * settings.down().toMillis() / 1000;
             for (int k = 0; k < settings.outages(); k++) {
-                Thread.sleep(settings.up().toMillis());
+                awaitMore(members, "ack", upAnswers, "acks with Redis up");
                 redis.stopSaving();
                 long from = System.nanoTime();
-                Thread.sleep(settings.down().toMillis());
+                awaitMore(members, "error", downAnswers, "sends refused with Redis down");
                 long until = System.nanoTime();
                 outages.add(new Outage(from, until));
                 redis.start();
             }
-            Thread.sleep(settings.up().toMillis());
+            awaitMore(members, "ack", upAnswers, "acks after the last outage");
             sender.shutdown();
             assertThat(sender.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
 
@@ -181,6 +188,12 @@ class ClusterChaosTest {
     }
 
     /** Waits for the run to settle; if it never does, the check that follows says precisely what is missing. */
+    /** Waits until the members, together, have {@code more} frames of {@code type} than now. */
+    private static void awaitMore(List<Member> members, String type, long more, String what) {
+        long before = members.stream().mapToLong(m -> m.count(type)).sum();
+        Waits.eventually().alias(what).until(() -> members.stream().mapToLong(m -> m.count(type)).sum() >= before + more);
+    }
+
     private static void settle(String what, java.util.concurrent.Callable<Boolean> done) {
         try {
             Waits.eventually().alias(what).until(done);
@@ -279,16 +292,12 @@ class ClusterChaosTest {
     // ---------------------------------------------------------------- the cluster
 
     static ConfigurableApplicationContext node(RedisServer redis) {
-        return new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0", "server.address=127.0.0.1", "mailroom.cluster.redis.url=" + redis.url(),
-                        "mailroom.cluster.redis.timeout=1s", "mailroom.scheduler.threads=2",
-                        "mailroom.chat.history-size=100000", "logging.level.io.mailroom=WARN",
-                        "logging.level.io.lettuce=WARN")
-                .run();
+        return TestCluster.node(redis.url(), "mailroom.chat.history-size=100000", "logging.level.io.mailroom=WARN",
+                "logging.level.io.lettuce=WARN");
     }
 
     static int port(ConfigurableApplicationContext context) {
-        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+        return TestCluster.port(context);
     }
 
     static String streamKey(String room) {
