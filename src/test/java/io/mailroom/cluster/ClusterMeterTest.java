@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -106,7 +108,10 @@ class ClusterMeterTest {
         ClusterMetrics metrics = new ClusterMetrics(registry);
         int threads = 8;
         int rooms = 100;
-        try (RedisRoomOrder order = RedisRoomOrder.connect(client, 10, metrics);
+        // Every worker blocks on the latches, so each needs a thread of its own: on the common
+        // pool (one thread on a two-core machine) the first worker waits forever for the rest.
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads);
+             RedisRoomOrder order = RedisRoomOrder.connect(client, 10, metrics);
              StatefulRedisConnection<String, String> look = client.connect()) {
             new ClusterGauges(order, null).bindTo(registry);
             String prefix = "stress-" + System.nanoTime() + "-";
@@ -134,7 +139,7 @@ class ClusterMeterTest {
                     for (int r = me; r < rooms; r += threads) {
                         order.unsubscribe(prefix + r, feed);
                     }
-                }));
+                }, pool));
             }
             start.countDown();
             assertThat(halfway.await(60, TimeUnit.SECONDS)).isTrue();
