@@ -45,6 +45,12 @@ public interface RoomOrder {
     CompletionStage<Snapshot> read(String room, long after, int limit, boolean create);
 
     /**
+     * A client's page of the room's history (REST): as {@link #read} without {@code create}; not a
+     * gap fill, so not counted as one.
+     */
+    CompletionStage<Snapshot> page(String room, long after, int limit);
+
+    /**
      * Sequences, stores and publishes one message whose frame is {@code prefix + seq + suffix}
      * (the seq is the store's to give).
      */

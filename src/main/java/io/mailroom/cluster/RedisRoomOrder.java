@@ -163,6 +163,15 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
                 .thenApply(RedisRoomOrder::snapshot);
     }
 
+    @Override
+    public CompletionStage<Snapshot> page(String room, long after, int limit) {
+        String[] keys = {key(room, "meta"), key(room, "log")};
+        return metrics.timed(ClusterMetrics.Op.READ,
+                        () -> redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
+                                "", Long.toString(after), Integer.toString(Math.max(1, limit))))
+                .thenApply(RedisRoomOrder::snapshot);
+    }
+
     private static Snapshot snapshot(List<Object> reply) {
         if (reply.isEmpty() || reply.get(0) == null) {
             return null;

@@ -153,6 +153,42 @@ class ChatClusterTest {
         }
     }
 
+    /**
+     * protocol.md §2 holds across nodes (§5): a room's messages page is the same on a node where
+     * the room has no member and no process, with since, limit, more and epoch; an unknown room
+     * is 404 on both.
+     */
+    @Test
+    void theMessagesOfARoomAreTheSameOnANodeWhereItHasNoMember() {
+        String room = id("rest-");
+        try (ChatClient a = ChatClient.welcomed(portOne, id("Ada"))) {
+            String epoch = a.joined(room).get("epoch").asString();
+            for (int n = 1; n <= 12; n++) {
+                assertThat(a.say(room, "text " + n, null).expect("ack").get("seq").asLong()).isEqualTo(n);
+            }
+            for (String path : List.of("/messages", "/messages?limit=5", "/messages?since=3&limit=4",
+                    "/messages?since=10", "/messages?since=12", "/messages?since=-4&limit=2")) {
+                Rest.Answer here = Rest.get(portOne, "/api/rooms/" + room + path);
+                Rest.Answer there = Rest.get(portTwo, "/api/rooms/" + room + path);
+                assertThat(there.status()).as(path).isEqualTo(200);
+                assertThat(there.body()).as(path).isEqualTo(here.body());
+                assertThat(there.header("Mailroom-Epoch")).as(path).isEqualTo(epoch).isEqualTo(here.header("Mailroom-Epoch"));
+                assertThat(there.header("Mailroom-More")).as(path).isEqualTo(here.header("Mailroom-More"));
+            }
+            Rest.Answer page = Rest.get(portTwo, "/api/rooms/" + room + "/messages?since=3&limit=4");
+            assertThat(ChatLimitsTest.seqs(page.body())).containsExactly(4L, 5L, 6L, 7L);
+            assertThat(page.header("Mailroom-More")).isEqualTo("true");
+            assertThat(ChatLimitsTest.seqs(Rest.get(portTwo, "/api/rooms/" + room + "/messages?limit=5").body()))
+                    .containsExactly(8L, 9L, 10L, 11L, 12L);
+            assertThat(Rest.get(portTwo, "/api/rooms/" + room + "/messages?since=10").header("Mailroom-More")).isNull();
+            assertThat(Rest.get(portTwo, "/api/rooms/" + room + "/messages?since=12").body()).isEmpty();
+            assertThat(Rest.get(portTwo, "/api/rooms/" + room + "/messages?limit=0").status()).isEqualTo(400);
+        }
+        String unknown = id("never-");
+        assertThat(Rest.get(portOne, "/api/rooms/" + unknown + "/messages").status()).isEqualTo(404);
+        assertThat(Rest.get(portTwo, "/api/rooms/" + unknown + "/messages").status()).isEqualTo(404);
+    }
+
     @Test
     void redisAwayRefusesSendsWithUnavailableAndCatchesUpWithoutGapOrDuplicateWhenBack() {
         String room = id("away-");

@@ -1,6 +1,7 @@
 package io.mailroom.chat.web;
 
 import io.mailroom.chat.Frames;
+import io.mailroom.chat.OutFrame;
 import io.mailroom.chat.RoomLog;
 import io.mailroom.chat.RoomOrder;
 import io.mailroom.chat.RoomPresence;
@@ -31,7 +32,7 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The rooms REST API of protocol.md §2. It reads the room logs, which outlive room processes, so
  * it answers even while a room is being restarted, and never waits on a process. In cluster mode
- * the list and a room's members and last seq come from Redis, so every node answers the same
+ * the list, a room's members and last seq, and its messages pages come from Redis, so every node answers the same
  * (protocol.md §5); a Redis that does not answer within {@code mailroom.chat.call-timeout} is 503.
  *
  * <p>A messages page holds at most {@code mailroom.chat.catch-up-bytes} of frames, as a catch-up
@@ -111,14 +112,21 @@ public class RoomsController {
         if (count < 1 || count > MAX_LIMIT) {
             throw ApiException.badRequest("\"limit\" must be between 1 and " + MAX_LIMIT);
         }
+        if (presence != null && order != null) {
+            return clusterMessages(room, since == null ? -1 : Math.max(0, after), (int) count);
+        }
         RoomLog log = existing(room);
         RoomLog.Slice page = since == null ? log.last((int) count, maxBytes) : log.since(after, (int) count, maxBytes);
+        return page(Frames.array(page.frames()), log.epoch(), page.more());
+    }
+
+    private static ResponseEntity<String> page(String body, String epoch, boolean more) {
         ResponseEntity.BodyBuilder answer = ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
-                .header(EPOCH, log.epoch());
-        if (page.more()) {
+                .header(EPOCH, epoch);
+        if (more) {
             answer.header(MORE, "true");
         }
-        return answer.body(Frames.array(page.frames()));
+        return answer.body(body);
     }
 
     // ---- cluster mode: the same answer on every node, from Redis (this thread waits; no process does)
@@ -146,6 +154,49 @@ public class RoomsController {
             throw ApiException.notFound("no room named " + room);
         }
         return new RoomDetail(room, names, s == null ? 0 : s.lastSeq(), s == null ? null : s.epoch());
+    }
+
+    /**
+     * A messages page from Redis, so that a node where the room has no member answers as the
+     * others do; bounded by bytes as {@link RoomLog#since(long, int, long)} and
+     * {@link RoomLog#last(int, long)} bound a single node's pages ({@code after < 0}: the newest).
+     */
+    private ResponseEntity<String> clusterMessages(String room, long after, int limit) {
+        if (!Names.isRoomName(room)) {
+            throw ApiException.notFound("no room named " + room);
+        }
+        CompletableFuture<List<String>> members = presence.members(room).toCompletableFuture();
+        RoomOrder.Snapshot s = await(order.page(room, after, limit));
+        if (s == null || (s.lastSeq() == 0 && await(members).isEmpty())) {
+            throw ApiException.notFound("no room named " + room);
+        }
+        List<String> frames = s.frames();
+        long total = 0;
+        if (after >= 0) { // the oldest that fit, at least one; more when any stored after them remain
+            int to = 0;
+            while (to < frames.size()) {
+                total += OutFrame.utf8Length(frames.get(to));
+                if (total > maxBytes && to > 0) {
+                    break;
+                }
+                to++;
+            }
+            return page(jsonArray(frames.subList(0, to)), s.epoch(), s.firstSeq() + to - 1 < s.lastSeq());
+        }
+        int from = frames.size(); // the newest that fit, at least one; more when the bound left some out
+        while (from > 0) {
+            total += OutFrame.utf8Length(frames.get(from - 1));
+            if (total > maxBytes && from < frames.size()) {
+                break;
+            }
+            from--;
+        }
+        return page(jsonArray(frames.subList(from, frames.size())), s.epoch(), from > 0);
+    }
+
+    /** Complete frames, each a JSON object, as one JSON array. */
+    private static String jsonArray(List<String> frames) {
+        return "[" + String.join(",", frames) + "]";
     }
 
     /** The room's epoch and last seq in the store (no frames), or null for a room it does not know. */
