@@ -18,11 +18,12 @@
 # Output: the report on stdout and in $OUT (default target/chaos/), with the machine and load average.
 #
 #   bench/chaos.sh cluster                           # ClusterChaosTest at CI size: 2 nodes on a real
-#                                                    # redis-server, Redis stopped and started 4 times
-#   flock /tmp/cpu.lock bench/chaos.sh cluster outages=40 send-rate=200 clients=20 rooms=6
-# Its settings (passed as -Dcluster-chaos.key=value): clients, rooms, send-rate, outages, up-millis,
-# down-millis (Redis runs until the acks of that long at send-rate came, then is away until as many
-# sends were refused), seed. Needs redis-server on the PATH.
+#                                                    # redis-server; a node cut off, Redis stopped, a node killed
+#   flock /tmp/cpu.lock bench/chaos.sh cluster faults=cut,stop,cut,stop,kill,cut,stop send-rate=200 clients=20 rooms=6
+# Its settings (passed as -Dcluster-chaos.key=value): clients, rooms, send-rate, faults (cut, stop,
+# kill, comma-separated, in order), up-millis, down-millis (all is well until the acks of that long
+# at send-rate came, then a fault lasts until as many sends were refused), seed. Needs redis-server
+# on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"

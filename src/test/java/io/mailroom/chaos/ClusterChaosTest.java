@@ -3,11 +3,14 @@ package io.mailroom.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.cluster.RedisServer;
+import io.mailroom.cluster.TcpProxy;
 import io.mailroom.cluster.TestCluster;
 import io.mailroom.testing.Waits;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +23,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -30,22 +34,27 @@ import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Chaos with a cluster (protocol.md §5): two nodes (two Spring contexts in this JVM) on one real
- * redis-server, members on both nodes sending in shared rooms while Redis is stopped and started
- * again, several times. Redis stops with {@code SHUTDOWN SAVE} and comes back with its data, as a
- * restarted Redis with persistence does: a message it stored before it went must still be there.
+ * Chaos with a cluster (protocol.md §5): two nodes (two Spring contexts in this JVM), each reaching
+ * one real redis-server through its own {@link TcpProxy}, members on both nodes sending in shared
+ * rooms while faults come one after another: a node cut off from Redis ({@code cut}: its proxy
+ * drops every connection, as a partition with resets would), Redis stopped ({@code stop}: with
+ * {@code SHUTDOWN SAVE}, back with its data, as a restarted Redis with persistence), and a node
+ * killed ({@code kill}: cut off first, so nothing of its shutdown reaches Redis, then its context
+ * closed; its members reconnect to a survivor with {@code resume} and {@code since}, as the UI does).
  *
  * <p>The ground truth is Redis's own stream of each room, read after the run. Checked:
  * <ol>
- *   <li>every send got exactly one answer: an {@code ack} or the error {@code unavailable};
+ *   <li>every send got exactly one answer, an {@code ack} or the error {@code unavailable}; only
+ *       a send on a socket of the killed node may have none (the socket went before its answer);
  *   <li>the stream holds seqs 1..last, each once, and each send's text at most once;
  *   <li>an acked send is stored under the ack's seq, with its sender and text;
  *   <li>a send answered {@code unavailable} is not stored ("nothing was stored or delivered");
- *   <li>a send made while the redis-server process was down got {@code unavailable};
- *   <li>every member (all stay connected) received every stored message of its rooms, as
- *       {@code message} or its own {@code ack}, in seq order, with no gap and no duplicate, and
- *       each with the stored text;
- *   <li>both nodes' history of each room ({@code GET /api/rooms/{room}/messages}) is the stream.
+ *   <li>a send made while its node could not reach Redis (cut, killed, or Redis down) got {@code unavailable};
+ *   <li>every member received every stored message of its rooms, as {@code message}, its own
+ *       {@code ack}, or in the {@code joined} history of a reconnect, in seq order, with no gap and
+ *       no duplicate, and each with the stored text;
+ *   <li>every node's history of each room ({@code GET /api/rooms/{room}/messages}) is the stream,
+ *       a node started after the run included.
  * </ol>
  * Sizes through {@code cluster-chaos.*} system properties ({@code bench/chaos.sh cluster …}).
  */
@@ -53,72 +62,86 @@ class ClusterChaosTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /**
-     * The run's size; the defaults are CI's (about 30 s of chaos). {@code up} and {@code down} are
+     * The run's size; the defaults are CI's (about 40 s of chaos). {@code up} and {@code down} are
      * measured in sends: each phase lasts until as many sends are acked (up) or refused (down) as
-     * {@code sendRate} makes in that time.
+     * {@code sendRate} makes in that time. {@code faults}: {@code cut}, {@code stop} and {@code kill},
+     * in order; a cut takes the live nodes in turn, a kill the first live node, while another lives.
      */
-    record Settings(int clients, int rooms, int sendRate, int outages, Duration up, Duration down, long seed) {
+    record Settings(int clients, int rooms, int sendRate, List<String> faults, Duration up, Duration down, long seed) {
         static Settings fromSystemProperties() {
             return new Settings(
                     Integer.getInteger("cluster-chaos.clients", 8),
                     Integer.getInteger("cluster-chaos.rooms", 3),
                     Integer.getInteger("cluster-chaos.send-rate", 100),
-                    Integer.getInteger("cluster-chaos.outages", 4),
+                    List.of(System.getProperty("cluster-chaos.faults", "cut,stop,cut,kill,stop").split(",")),
                     Duration.ofMillis(Long.getLong("cluster-chaos.up-millis", 3000)),
                     Duration.ofMillis(Long.getLong("cluster-chaos.down-millis", 1500)),
                     Long.getLong("cluster-chaos.seed", 13));
         }
     }
 
-    /** One send: who, where, what, and when (nanoTime, before the frame went). */
-    record Sent(Member from, String room, String ref, String text, long at) {}
+    /** One send: who, on which of its sockets, where, what, and when (nanoTime, before the frame went). */
+    record Sent(Member from, int socket, int node, String room, String ref, String text, long at) {}
 
     /**
-     * When the redis-server process was not running (nanoTime): after it exited, before it started
-     * again. A send made in it must be refused; one made near its end is not judged, since its room
-     * may take it only once Redis is back, and then an ack is right.
+     * When {@code node} (or every node, -1) could not reach Redis (nanoTime): after the cut or the
+     * redis-server's exit, before it was restored. A send made in it must be refused; one made near
+     * its end is not judged, since its room may take it only once Redis is back, and then an ack is right.
      */
-    record Outage(long from, long until) {
+    record Outage(int node, long from, long until) {
         static final long MARGIN = Duration.ofMillis(500).toNanos();
 
-        boolean covers(long t) {
-            return t > from && t < until - MARGIN;
+        boolean covers(Sent s) {
+            return (node < 0 || node == s.node()) && s.at() > from && s.at() < until - MARGIN;
         }
+    }
+
+    /** The faults done, and the reconnects they caused. */
+    static final class Tally {
+        int cuts;
+        int stops;
+        int kills;
+        int reconnects;
     }
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES) // the long runs of bench/chaos.sh cluster too
-    void acknowledgedMeansStoredOnceAndEveryMemberGetsEveryStoredMessageInOrderWhileRedisGoesAndComes()
+    void acknowledgedMeansStoredOnceAndEveryMemberGetsEveryStoredMessageInOrderThroughCutsStopsAndKills()
             throws Exception {
         Settings settings = Settings.fromSystemProperties();
         Random random = new Random(settings.seed());
         List<Sent> sends = new ArrayList<>();
         List<Outage> outages = new ArrayList<>();
-        List<Member> members = new ArrayList<>();
-        Map<Member, List<String>> roomsOf = new LinkedHashMap<>();
+        List<Member> members = new CopyOnWriteArrayList<>();
+        Map<Member, List<String>> roomsOf = new ConcurrentHashMap<>();
+        List<ConfigurableApplicationContext> nodes = new ArrayList<>();
+        List<TcpProxy> proxies = new ArrayList<>();
+        Tally tally = new Tally();
         long startedAt = System.nanoTime();
-        try (RedisServer redis = RedisServer.startNew();
-             ConfigurableApplicationContext one = node(redis);
-             ConfigurableApplicationContext two = node(redis)) {
-            int[] ports = {port(one), port(two)};
+        RedisServer redis = RedisServer.startNew();
+        try {
+            for (int n = 0; n < 2; n++) {
+                proxies.add(TcpProxy.to(redis.port()));
+                nodes.add(node(proxies.get(n).redisUrl()));
+            }
+            List<Integer> ports = new ArrayList<>(List.of(port(nodes.get(0)), port(nodes.get(1))));
+            List<Integer> live = new ArrayList<>(List.of(0, 1));
             List<String> rooms = new ArrayList<>();
             for (int r = 0; r < settings.rooms(); r++) {
                 rooms.add("chaos-" + r);
             }
             // every room has members on both nodes: client i is on node i % 2, in rooms i and i + 1
-            Map<String, String> epochs = new HashMap<>();
+            Map<String, String> epochs = new ConcurrentHashMap<>();
             for (int i = 0; i < settings.clients(); i++) {
-                Member m = Member.connect(ports[i % 2], "U" + i);
+                Member m = Member.connect(i % 2, ports.get(i % 2), "U" + i);
                 members.add(m);
                 List<String> mine = List.of(rooms.get(i % rooms.size()), rooms.get((i + 1) % rooms.size()));
                 roomsOf.put(m, mine);
                 for (String room : mine) {
-                    JsonNode joined = m.request("{\"type\":\"join\",\"room\":\"" + room + "\"}", "joined");
-                    String before = epochs.putIfAbsent(room, joined.get("epoch").asString());
-                    assertThat(joined.get("epoch").asString()).as("one epoch per room on both nodes")
-                            .isEqualTo(before == null ? joined.get("epoch").asString() : before);
+                    m.join(room, epochs);
                 }
             }
+            members.forEach(Member::ready);
 
             // the senders: a fixed rate over all members, a random member and one of its rooms each time
             ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
@@ -129,33 +152,68 @@ class ClusterChaosTest {
                 String room = mine.get(random.nextInt(mine.size()));
                 long n = counter.incrementAndGet();
                 String ref = m.user + "-" + n;
-                Sent s = new Sent(m, room, ref, "t" + n, System.nanoTime());
-                synchronized (sends) {
-                    sends.add(s);
-                }
-                m.send("{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"" + s.text() + "\",\"ref\":\"" + ref + "\"}");
+                String text = "t" + n;
+                m.sendIfConnected(socket -> {
+                    synchronized (sends) {
+                        sends.add(new Sent(m, socket, m.node, room, ref, text, System.nanoTime()));
+                    }
+                    return "{\"type\":\"send\",\"room\":\"" + room + "\",\"text\":\"" + text + "\",\"ref\":\"" + ref + "\"}";
+                });
             }, 0, 1_000_000L / settings.sendRate(), TimeUnit.MICROSECONDS);
 
-            // the chaos: Redis up until as many sends are acked as the rate makes in `up`, then
-            // stopped (its data saved) until as many are refused as it makes in `down`, and started
-            // again: phases by what the clients saw, so a slow machine still gets its outages' worth
+            // the chaos: all well until as many sends are acked as the rate makes in `up`, then a
+            // fault until as many are refused as it makes in `down`: phases by what the clients
+            // saw, so a slow machine still gets its faults' worth
             long upAnswers = settings.sendRate() * settings.up().toMillis() / 1000;
             long downAnswers = settings.sendRate() * settings.down().toMillis() / 1000;
-            for (int k = 0; k < settings.outages(); k++) {
-                awaitMore(members, "ack", upAnswers, "acks with Redis up");
-                redis.stopSaving();
-                long from = System.nanoTime();
-                awaitMore(members, "error", downAnswers, "sends refused with Redis down");
-                long until = System.nanoTime();
-                outages.add(new Outage(from, until));
-                redis.start();
+            for (String fault : settings.faults()) {
+                awaitMore(members, "ack", upAnswers, "acks before " + fault);
+                switch (fault) {
+                    case "cut" -> {
+                        int n = live.get(tally.cuts++ % live.size());
+                        proxies.get(n).cut();
+                        long from = System.nanoTime();
+                        awaitMore(members, "error", downAnswers / 2, "sends refused by node " + n + " cut off");
+                        outages.add(new Outage(n, from, System.nanoTime()));
+                        proxies.get(n).restore();
+                    }
+                    case "stop" -> {
+                        tally.stops++;
+                        redis.stopSaving();
+                        long from = System.nanoTime();
+                        awaitMore(members, "error", downAnswers, "sends refused with Redis down");
+                        outages.add(new Outage(-1, from, System.nanoTime()));
+                        redis.start();
+                    }
+                    case "kill" -> {
+                        assertThat(live).as("a node to survive the kill").hasSizeGreaterThan(1);
+                        int n = live.remove(0);
+                        tally.kills++;
+                        proxies.get(n).cut(); // dead to Redis first: nothing of its shutdown reaches it
+                        outages.add(new Outage(n, System.nanoTime(), Long.MAX_VALUE));
+                        nodes.get(n).close();
+                        int survivor = live.get(0);
+                        for (Member m : members) {
+                            if (m.node == n) {
+                                m.reconnect(survivor, ports.get(survivor), roomsOf.get(m), epochs);
+                                tally.reconnects++;
+                            }
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("no such fault: " + fault);
+                }
             }
-            awaitMore(members, "ack", upAnswers, "acks after the last outage");
+            awaitMore(members, "ack", upAnswers, "acks after the last fault");
             sender.shutdown();
             assertThat(sender.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            List<Sent> sent;
+            synchronized (sends) {
+                sent = List.copyOf(sends);
+            }
 
-            // every send answered (an unavailable comes at once, an ack once the room has caught up)
-            settle("every send answered", () -> members.stream().mapToInt(Member::answers).sum() == sends.size());
+            // every send on a live socket answered (an unavailable comes at once, an ack once the room has caught up)
+            settle("every send answered", () -> sent.stream()
+                    .allMatch(x -> !x.from().answersTo(x.ref()).isEmpty() || x.from().lost(x.socket())));
 
             // every member catches up on every stored message of its rooms
             settle("every member has every stored message", () -> {
@@ -173,7 +231,12 @@ class ClusterChaosTest {
             for (String room : rooms) {
                 stored.put(room, stream(redis, room));
             }
-            String report = check(settings, sends, outages, members, roomsOf, stored, epochs, ports, startedAt);
+            // a node that never had a member of these rooms: its history comes from Redis alone
+            nodes.add(node(redis.url()));
+            live.add(nodes.size() - 1);
+            ports.add(port(nodes.get(nodes.size() - 1)));
+            List<Integer> livePorts = live.stream().map(ports::get).toList();
+            String report = check(settings, sent, outages, members, roomsOf, stored, epochs, livePorts, tally, startedAt);
             for (String room : rooms) {
                 // nothing stored after its send was answered (a command a client retried on its own would be)
                 assertThat(stream(redis, room)).as("%s's stream after the checks", room).isEqualTo(stored.get(room));
@@ -184,6 +247,11 @@ class ClusterChaosTest {
             Files.writeString(out, report);
         } finally {
             members.forEach(Member::close);
+            for (int n = nodes.size() - 1; n >= 0; n--) {
+                nodes.get(n).close();
+            }
+            proxies.forEach(TcpProxy::close);
+            redis.close();
         }
     }
 
@@ -205,7 +273,7 @@ class ClusterChaosTest {
     /** Checks every rule of the class comment; returns the run's figures. */
     private static String check(Settings settings, List<Sent> sends, List<Outage> outages, List<Member> members,
                                 Map<Member, List<String>> roomsOf, Map<String, List<JsonNode>> stored,
-                                Map<String, String> epochs, int[] ports, long startedAt) {
+                                Map<String, String> epochs, List<Integer> ports, Tally tally, long startedAt) {
         // the store: seqs 1..last, once each; each text at most once
         Map<String, JsonNode> byText = new HashMap<>();
         for (Map.Entry<String, List<JsonNode>> e : stored.entrySet()) {
@@ -219,20 +287,26 @@ class ClusterChaosTest {
         }
         long acked = 0;
         long unavailable = 0;
+        long unanswered = 0;
         long unavailableInOutage = 0;
         long sentInOutage = 0;
         for (Sent s : sends) {
             List<JsonNode> answers = s.from().answersTo(s.ref());
+            if (answers.isEmpty()) {
+                assertThat(s.from().lost(s.socket())).as("%s unanswered on a socket that lives", s).isTrue();
+                unanswered++; // its socket died with its node: stored or not, no rule is broken either way
+                continue;
+            }
             assertThat(answers).as("the answers to %s", s).hasSize(1);
             JsonNode answer = answers.get(0);
             JsonNode storedFrame = byText.get(s.text());
-            boolean inOutage = outages.stream().anyMatch(o -> o.covers(s.at()));
+            boolean inOutage = outages.stream().anyMatch(o -> o.covers(s));
             if (inOutage) {
                 sentInOutage++;
             }
             if (answer.get("type").asString().equals("ack")) {
                 acked++;
-                assertThat(inOutage).as("%s acked %s while redis-server was down", s, answer).isFalse();
+                assertThat(inOutage).as("%s acked %s while its node could not reach Redis", s, answer).isFalse();
                 assertThat(storedFrame).as("%s acked %s but not stored", s, answer).isNotNull();
                 assertThat(storedFrame.get("seq").asLong()).as("the seq of %s", s).isEqualTo(answer.get("seq").asLong());
                 assertThat(storedFrame.get("room").asString()).isEqualTo(s.room());
@@ -246,14 +320,14 @@ class ClusterChaosTest {
                 assertThat(storedFrame).as("%s answered %s, yet stored", s, answer).isNull();
             }
         }
-        assertThat(sentInOutage).as("sends while redis-server was down: the test must make some").isPositive();
+        assertThat(sentInOutage).as("sends while a node could not reach Redis: the test must make some").isPositive();
         assertThat(unavailableInOutage).isEqualTo(sentInOutage);
         assertThat(acked).as("acked sends").isPositive();
 
         // every member: every stored message of its rooms once, in seq order, with the stored text
         long deliveries = 0;
         for (Member m : members) {
-            assertThat(m.closed).as("%s's socket", m.user).isNotDone();
+            assertThat(m.closed()).as("%s's socket", m.user).isNotDone();
             assertThat(m.unexpected()).as("%s's frames other than joined, message, ack, presence, unavailable", m.user).isEmpty();
             for (String room : roomsOf.get(m)) {
                 List<JsonNode> got = m.seqs(room);
@@ -271,7 +345,7 @@ class ClusterChaosTest {
             }
         }
 
-        // both nodes' history is the stream, under the epoch the members joined
+        // every live node's history is the stream, under the epoch the members joined
         for (int port : ports) {
             for (Map.Entry<String, List<JsonNode>> e : stored.entrySet()) {
                 List<JsonNode> history = history(port, e.getKey(), epochs.get(e.getKey()));
@@ -280,19 +354,23 @@ class ClusterChaosTest {
         }
 
         long storedCount = stored.values().stream().mapToLong(List::size).sum();
-        return String.format("cluster chaos: %d clients, %d rooms, %d msg/s, %d outages of %d ms every %d ms, seed %d%n"
-                        + "sends %d: acked %d, unavailable %d (%d of them sent while redis-server was down, all %d such sends)%n"
+        return String.format("cluster chaos: %d clients, %d rooms, %d msg/s, faults %s (down %d ms, up %d ms), seed %d%n"
+                        + "cuts %d, stops %d, kills %d, reconnects %d%n"
+                        + "sends %d: acked %d, unavailable %d (%d of them sent while their node could not reach Redis,"
+                        + " all %d such answered sends), unanswered on killed sockets %d%n"
                         + "stored %d (by room %s), deliveries %d, lost 0, duplicates 0, out of order 0; took %.1f s%n",
-                settings.clients(), settings.rooms(), settings.sendRate(), settings.outages(), settings.down().toMillis(),
-                settings.up().toMillis(), settings.seed(), sends.size(), acked, unavailable, unavailableInOutage,
-                sentInOutage, storedCount, stored.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList(),
+                settings.clients(), settings.rooms(), settings.sendRate(), String.join(",", settings.faults()),
+                settings.down().toMillis(), settings.up().toMillis(), settings.seed(),
+                tally.cuts, tally.stops, tally.kills, tally.reconnects,
+                sends.size(), acked, unavailable, unavailableInOutage, sentInOutage, unanswered,
+                storedCount, stored.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList(),
                 deliveries, (System.nanoTime() - startedAt) / 1e9);
     }
 
     // ---------------------------------------------------------------- the cluster
 
-    static ConfigurableApplicationContext node(RedisServer redis) {
-        return TestCluster.node(redis.url(), "mailroom.chat.history-size=100000", "logging.level.io.mailroom=WARN",
+    static ConfigurableApplicationContext node(String redisUrl) {
+        return TestCluster.node(redisUrl, "mailroom.chat.history-size=100000", "logging.level.io.mailroom=WARN",
                 "logging.level.io.lettuce=WARN");
     }
 
@@ -344,70 +422,117 @@ class ClusterChaosTest {
 
     // ---------------------------------------------------------------- a member
 
-    /** One chat user on one node that never reconnects: every frame it receives, in arrival order. */
-    static final class Member implements WebSocket.Listener, AutoCloseable {
+    /**
+     * One chat user: every frame it receives, in arrival order, over all its sockets. It stays on
+     * its node; when that node is killed it reconnects to a survivor with its resume token and
+     * joins its rooms again with {@code since} its last seq there.
+     */
+    static final class Member implements AutoCloseable {
         final String user;
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        /** The node it is on now. */
+        volatile int node;
         private final List<JsonNode> frames = new ArrayList<>(); // guarded by this
-        private final StringBuilder partial = new StringBuilder();
-        /** Sends in order: the JDK's WebSocket allows one outstanding send at a time. */
-        private CompletableFuture<?> sending = CompletableFuture.completedFuture(null); // guarded by this
-        private volatile WebSocket ws;
+        private final Map<String, List<JsonNode>> byRef = new HashMap<>(); // guarded by this
+        /** Its connections, the current one last. */
+        private final List<Connection> sockets = new ArrayList<>(); // guarded by this
+        private String token; // guarded by this
+        /** Connected and in its rooms: sends may go. */
+        private volatile boolean ready;
 
         private Member(String user) {
             this.user = user;
         }
 
-        static Member connect(int port, String user) {
+        static Member connect(int node, int port, String user) {
             Member m = new Member(user);
-            HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
-                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/chat?user=" + user), m).join();
-            Waits.eventually().alias(user + " welcomed").until(() -> m.count("welcome") == 1);
+            m.open(node, port);
             return m;
         }
 
-        @Override
-        public void onOpen(WebSocket webSocket) {
-            ws = webSocket;
-            webSocket.request(1);
+        /** In its rooms: the senders may pick it. */
+        void ready() {
+            ready = true;
         }
 
-        @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                JsonNode f = ChaosDriver.JSON.readTree(partial.toString());
-                partial.setLength(0);
-                synchronized (this) {
-                    frames.add(f);
-                }
+        private void open(int node, int port) {
+            String resume;
+            Connection socket;
+            synchronized (this) {
+                resume = token;
+                socket = new Connection(sockets.size());
+                sockets.add(socket);
             }
-            webSocket.request(1);
-            return null;
+            String query = "?user=" + user + (resume == null ? "" : "&resume=" + URLEncoder.encode(resume, StandardCharsets.UTF_8));
+            int welcomed = count("welcome");
+            HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/chat" + query), socket).join();
+            Waits.eventually().alias(user + " welcomed").until(() -> count("welcome") > welcomed);
+            this.node = node;
         }
 
-        @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closed.complete(statusCode);
-            return null;
+        /** Joins {@code room}; its epoch must be the one every member of it was told. */
+        void join(String room, Map<String, String> epochs) {
+            join(room, null, epochs);
         }
 
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closed.complete(1006);
+        private void join(String room, Long since, Map<String, String> epochs) {
+            String request = "{\"type\":\"join\",\"room\":\"" + room + "\""
+                    + (since == null ? "" : ",\"since\":" + since) + "}";
+            JsonNode joined = request(request, "joined");
+            String epoch = joined.get("epoch").asString();
+            assertThat(epochs.computeIfAbsent(room, r -> epoch)).as("%s's epoch for %s", user, room).isEqualTo(epoch);
         }
 
-        synchronized void send(String text) {
-            sending = sending.thenCompose(x -> ws.sendText(text, true));
+        /** Its node was killed: on to {@code port} with its token, and into its rooms from where it stood. */
+        void reconnect(int node, int port, List<String> rooms, Map<String, String> epochs) {
+            ready = false;
+            Waits.eventually().alias(user + "'s socket closed by the kill").until(() -> closed().isDone());
+            open(node, port);
+            for (String room : rooms) {
+                List<JsonNode> seen = seqs(room);
+                join(room, seen.isEmpty() ? 0 : seen.get(seen.size() - 1).get("seq").asLong(), epochs);
+            }
+            ready = true;
+        }
+
+        /** Sends the frame {@code make} writes for the current socket, unless that socket is gone. */
+        synchronized void sendIfConnected(java.util.function.IntFunction<String> make) {
+            Connection socket = sockets.get(sockets.size() - 1);
+            if (ready && !socket.closed.isDone()) {
+                socket.send(make.apply(socket.index));
+            }
+        }
+
+        /** The socket numbered {@code index} went before all its answers came. */
+        synchronized boolean lost(int index) {
+            return sockets.get(index).closed.isDone();
+        }
+
+        synchronized CompletableFuture<Integer> closed() {
+            return sockets.get(sockets.size() - 1).closed;
         }
 
         /** Sends a request and waits for the answer of {@code type}. */
         JsonNode request(String text, String type) {
             int before = count(type);
-            send(text);
+            Connection socket;
+            synchronized (this) {
+                socket = sockets.get(sockets.size() - 1);
+            }
+            socket.send(text);
             Waits.eventually().alias(user + ": " + type).until(() -> count(type) > before);
             synchronized (this) {
                 return frames.stream().filter(f -> f.get("type").asString().equals(type)).skip(before).findFirst().orElseThrow();
+            }
+        }
+
+        private synchronized void received(JsonNode f) {
+            frames.add(f);
+            if (f.has("ref")) {
+                byRef.computeIfAbsent(f.get("ref").asString(), r -> new ArrayList<>(1)).add(f);
+            }
+            if (f.get("type").asString().equals("welcome")) {
+                token = f.get("session").asString();
             }
         }
 
@@ -415,18 +540,24 @@ class ClusterChaosTest {
             return (int) frames.stream().filter(f -> f.get("type").asString().equals(type)).count();
         }
 
-        /** Answers to sends: acks and errors with a ref. */
-        synchronized int answers() {
-            return (int) frames.stream().filter(f -> f.has("ref")).count();
-        }
-
         synchronized List<JsonNode> answersTo(String ref) {
-            return frames.stream().filter(f -> f.has("ref") && f.get("ref").asString().equals(ref)).toList();
+            return List.copyOf(byRef.getOrDefault(ref, List.of()));
         }
 
-        /** The room's {@code message} and {@code ack} frames, in arrival order. */
+        /** The room's {@code message} and {@code ack} frames, and a catch-up's {@code history}, in arrival order. */
         synchronized List<JsonNode> seqs(String room) {
-            return frames.stream().filter(f -> f.has("seq") && f.get("room").asString().equals(room)).toList();
+            List<JsonNode> out = new ArrayList<>();
+            for (JsonNode f : frames) {
+                if (!f.has("room") || !f.get("room").asString().equals(room)) {
+                    continue;
+                }
+                if (f.has("seq")) {
+                    out.add(f);
+                } else if (f.get("type").asString().equals("joined") && f.has("history")) {
+                    f.get("history").forEach(out::add);
+                }
+            }
+            return out;
         }
 
         synchronized List<JsonNode> unexpected() {
@@ -439,9 +570,60 @@ class ClusterChaosTest {
 
         @Override
         public void close() {
-            WebSocket w = ws;
+            Connection socket;
+            synchronized (this) {
+                socket = sockets.isEmpty() ? null : sockets.get(sockets.size() - 1);
+            }
+            WebSocket w = socket == null ? null : socket.ws;
             if (w != null && !w.isOutputClosed()) {
                 w.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            }
+        }
+
+        /** One of the member's WebSocket connections. */
+        final class Connection implements WebSocket.Listener {
+            final int index;
+            final CompletableFuture<Integer> closed = new CompletableFuture<>();
+            private final StringBuilder partial = new StringBuilder();
+            /** Sends in order: the JDK's WebSocket allows one outstanding send at a time. */
+            private CompletableFuture<?> sending = CompletableFuture.completedFuture(null); // guarded by this
+            private volatile WebSocket ws;
+
+            Connection(int index) {
+                this.index = index;
+            }
+
+            @Override
+            public void onOpen(WebSocket webSocket) {
+                ws = webSocket;
+                webSocket.request(1);
+            }
+
+            @Override
+            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                partial.append(data);
+                if (last) {
+                    JsonNode f = ChaosDriver.JSON.readTree(partial.toString());
+                    partial.setLength(0);
+                    received(f);
+                }
+                webSocket.request(1);
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                closed.complete(statusCode);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket webSocket, Throwable error) {
+                closed.complete(1006);
+            }
+
+            synchronized void send(String text) {
+                sending = sending.thenCompose(x -> ws.sendText(text, true));
             }
         }
     }
