@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  *       and one field, {@code f}, its complete frame; trimmed to exactly {@code history-size} entries;
  *   <li>channel {@code mailroom:{room:<name>}:pub}: every stored message as {@code epoch\nseq\nframe}.
  * </ul>
+ * The room channels are sharded ({@code SPUBLISH}/{@code SSUBSCRIBE}) where the server has them
+ * (Redis 7 and later): a Redis Cluster then sends a room's publications only within the shard
+ * that holds its keys (the hash tag puts them in one slot), not to every node of the cluster.
  * One Lua script sequences, stores, trims and publishes a message, atomically, as Centrifugo's
  * {@code broker_history_add_stream.lua} does. The epoch is created with the room's seq, in the same
  * script: when Redis lost the room's keys its seqs start again at 1 under a new epoch.
@@ -90,16 +93,26 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     private final ClusterMetrics metrics;
     private final RoomChannels<Feed> feeds = new RoomChannels<>("pub");
     private final SecureRandom random = new SecureRandom();
+    /** Room channels are shard channels (the server has them): SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE. */
+    private final boolean sharded;
+    private final String append;
 
-    private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics) {
+    private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics, Boolean sharded) {
         this.historySize = historySize;
         this.metrics = metrics;
         this.commands = client.connect();
         this.redis = commands.async();
+        this.sharded = sharded != null ? sharded : hasShardChannels(commands.sync().info("server"));
+        this.append = script(APPEND);
         this.subscriptions = client.connectPubSub();
         subscriptions.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, String message) {
+                published(channel, message);
+            }
+
+            @Override
+            public void smessage(String channel, String message) {
                 published(channel, message);
             }
         });
@@ -121,7 +134,52 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
      * trip, publication and gap fill is counted in {@code metrics}.
      */
     public static RedisRoomOrder connect(RedisClient client, int historySize, ClusterMetrics metrics) {
-        return new RedisRoomOrder(client, historySize, metrics);
+        return new RedisRoomOrder(client, historySize, metrics, null);
+    }
+
+    /** As {@link #connect}, with plain or shard channels as told rather than as the server offers. */
+    static RedisRoomOrder connect(RedisClient client, int historySize, ClusterMetrics metrics, boolean sharded) {
+        return new RedisRoomOrder(client, historySize, metrics, sharded);
+    }
+
+    /** Whether the server of this {@code INFO server} answer has shard channels (Redis 7.0 on). */
+    static boolean hasShardChannels(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("redis_version:")) {
+                String version = line.substring("redis_version:".length()).trim();
+                int dot = version.indexOf('.');
+                try {
+                    return Integer.parseInt(dot < 0 ? version : version.substring(0, dot)) >= 7;
+                } catch (NumberFormatException e) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether room channels are shard channels here. */
+    boolean sharded() {
+        return sharded;
+    }
+
+    /** A script that publishes on room channels, as this server takes it: SPUBLISH where it has shard channels. */
+    String script(String lua) {
+        return sharded ? lua.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',") : lua;
+    }
+
+    /** Subscribes the shared subscription connection to a room channel. */
+    CompletionStage<Void> listen(String channel) {
+        return sharded ? subscriptions.async().ssubscribe(channel) : subscriptions.async().subscribe(channel);
+    }
+
+    /** Unsubscribes the shared subscription connection from a room channel. */
+    void unlisten(String channel) {
+        if (sharded) {
+            subscriptions.async().sunsubscribe(channel);
+        } else {
+            subscriptions.async().unsubscribe(channel);
+        }
     }
 
     static String key(String room, String part) {
@@ -140,13 +198,12 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     public CompletionStage<Void> subscribe(String room, Feed feed) {
         feeds.add(room, feed);
         // again even if subscribed: its answer says that publications after it will come
-        return metrics.timed(ClusterMetrics.Op.SUBSCRIBE, () -> subscriptions.async().subscribe(channel(room)))
-                .thenApply(v -> null);
+        return metrics.timed(ClusterMetrics.Op.SUBSCRIBE, () -> listen(channel(room)));
     }
 
     @Override
     public void unsubscribe(String room, Feed feed) {
-        feeds.remove(room, feed, () -> subscriptions.async().unsubscribe(channel(room)));
+        feeds.remove(room, feed, () -> unlisten(channel(room)));
     }
 
     @Override
@@ -194,7 +251,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     public CompletionStage<Stored> append(String room, String prefix, String suffix) {
         String[] keys = {key(room, "meta"), key(room, "log")};
         return metrics.timed(ClusterMetrics.Op.APPEND,
-                        () -> redis.<List<Object>>eval(APPEND, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
+                        () -> redis.<List<Object>>eval(append, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
                                 Integer.toString(historySize), channel(room)))
                 .thenApply(r -> {
                     metrics.published(); // before the room hears of it, so before the sender's ack

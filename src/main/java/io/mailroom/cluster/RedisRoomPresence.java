@@ -157,6 +157,12 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     };
     /** Dead ids whose members this node is removing now. */
     private final Set<String> sweeping = ConcurrentHashMap.newKeySet();
+    /** The order's connections are shared, and its choice of plain or shard channels. */
+    private final RedisRoomOrder order;
+    /** The scripts that publish on room channels, as the server takes them. */
+    private final String register;
+    private final String join;
+    private final String leave;
     private final AtomicBoolean beating = new AtomicBoolean();
     private final ScheduledExecutorService timer;
     private volatile String node;
@@ -167,6 +173,10 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     private volatile boolean closed;
 
     private RedisRoomPresence(RedisClient client, RedisRoomOrder order, Duration ttl) {
+        this.order = order;
+        this.register = order.script(REGISTER);
+        this.join = order.script(JOIN);
+        this.leave = order.script(LEAVE);
         this.redis = order.commands();
         this.subscriptions = order.subscriptions();
         this.periodMillis = Math.max(1, ttl.toMillis() / 6);
@@ -175,6 +185,11 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         subscriptions.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, String message) {
+                heard(channel, message);
+            }
+
+            @Override
+            public void smessage(String channel, String message) {
                 heard(channel, message);
             }
         });
@@ -362,7 +377,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             done = redis.smembers(roomsKey(id)).thenCompose(rooms -> {
                 List<CompletableFuture<?>> removals = new ArrayList<>();
                 for (String room : rooms) {
-                    removals.add(redis.eval(REGISTER, ScriptOutputType.MULTI, new String[] {membersKey(room)}, id,
+                    removals.add(redis.eval(register, ScriptOutputType.MULTI, new String[] {membersKey(room)}, id,
                             channel(room)).toCompletableFuture());
                 }
                 return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
@@ -383,12 +398,12 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     @Override
     public CompletionStage<Void> subscribe(String room, Feed feed) {
         feeds.add(room, feed);
-        return subscriptions.async().subscribe(channel(room)).thenApply(v -> null);
+        return order.listen(channel(room));
     }
 
     @Override
     public void unsubscribe(String room, Feed feed) {
-        feeds.remove(room, feed, () -> subscriptions.async().unsubscribe(channel(room)));
+        feeds.remove(room, feed, () -> order.unlisten(channel(room)));
     }
 
     private void heard(String channel, String message) {
@@ -431,7 +446,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         // the node's set first: a node found dead meanwhile has every room of its members listed
         CompletionStage<Long> listed = users.isEmpty() ? CompletableFuture.completedFuture(0L)
                 : redis.sadd(roomsKey(id), room);
-        CompletionStage<List<Object>> written = redis.eval(REGISTER, ScriptOutputType.MULTI,
+        CompletionStage<List<Object>> written = redis.eval(register, ScriptOutputType.MULTI,
                 new String[] {membersKey(room)}, args.toArray(String[]::new));
         CompletionStage<Long> unlisted = users.isEmpty() ? redis.srem(roomsKey(id), room)
                 : CompletableFuture.completedFuture(0L);
@@ -457,7 +472,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         }
         String id = node;
         CompletionStage<Long> listed = redis.sadd(roomsKey(id), room);
-        CompletionStage<Object> written = redis.eval(JOIN, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
+        CompletionStage<Object> written = redis.eval(join, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
                 id, user, channel(room));
         return listed.thenCombine(written, (a, b) -> null);
     }
@@ -468,7 +483,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             return notLive();
         }
         String id = node;
-        CompletionStage<Object> written = redis.eval(LEAVE, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
+        CompletionStage<Object> written = redis.eval(leave, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
                 id, user, channel(room));
         CompletionStage<Long> unlisted = lastHere ? redis.srem(roomsKey(id), room) : CompletableFuture.completedFuture(0L);
         return written.thenCombine(unlisted, (a, b) -> null);

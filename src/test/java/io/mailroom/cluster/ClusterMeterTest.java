@@ -148,13 +148,19 @@ class ClusterMeterTest {
             assertThat(count(registry, "mailroom.cluster.redis.failures", "subscribe")).isZero();
             assertThat(registry.get("mailroom.cluster.redis").tag("op", "subscribe").timer().count())
                     .isEqualTo(threads * rooms);
-            Waits.eventually().until(() -> look.sync().pubsubChannels("mailroom:{room:" + prefix + "*").size() == rooms);
+            Waits.eventually().until(() -> channels(order, look, prefix).size() == rooms);
 
             finish.countDown();
             CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             assertThat(registry.get("mailroom.cluster.subscribed.rooms").gauge().value()).isZero();
-            Waits.eventually().until(() -> look.sync().pubsubChannels("mailroom:{room:" + prefix + "*").isEmpty());
+            Waits.eventually().until(() -> channels(order, look, prefix).isEmpty());
         }
+    }
+
+    /** The room channels Redis has subscribers for, plain or shard ones as the order uses. */
+    private static List<String> channels(RedisRoomOrder order, StatefulRedisConnection<String, String> look, String prefix) {
+        String pattern = "mailroom:{room:" + prefix + "*";
+        return order.sharded() ? look.sync().pubsubShardChannels(pattern) : look.sync().pubsubChannels(pattern);
     }
 
     private static void await(CountDownLatch latch) {
