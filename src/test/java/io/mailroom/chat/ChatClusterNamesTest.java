@@ -163,6 +163,25 @@ class ChatClusterNamesTest {
     }
 
     @Test
+    void resumeOnTheSameNodeStillReplacesTheOldSession() {
+        String ada = id("Ada");
+        try (ChatClient old = ChatClient.connect(portTwo, ada)) {
+            String token = old.expect("welcome").get("session").asString();
+            try (ChatClient fresh = ChatClient.connect(ChatClient.uri(portTwo, ada, token))) {
+                assertThat(fresh.expect("welcome").get("session").asString()).isNotEqualTo(token);
+                assertThat(old.awaitClose()).isEqualTo(4000);
+                assertThat(old.closeReason()).isEqualTo("replaced");
+                try (ChatClient elsewhere = ChatClient.connect(portOne, ada)) {
+                    expectRefused(elsewhere, "name_taken", 1008);
+                }
+                String room = id("same-");
+                fresh.joined(room);
+                fresh.say(room, "hi", "h").expect("ack");
+            }
+        }
+    }
+
+    @Test
     void aNodeThatStopsFreesItsNamesAtOnce() {
         String dan = id("Dan");
         ConfigurableApplicationContext three = TestCluster.node(redis.url(), TTL_SETTING);
