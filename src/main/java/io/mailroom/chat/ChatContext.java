@@ -13,14 +13,16 @@ import java.util.Optional;
  * @param roomsSupervisor the registered name of the supervisor that rooms are started under
  * @param order           the store that orders rooms across nodes (cluster mode), or null on a single node
  * @param presence        who is in each room on the other nodes (cluster mode), or null on a single node
+ * @param names           who holds each name across nodes (cluster mode), or null on a single node
  */
 public record ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
-                          ChatProperties settings, String roomsSupervisor, RoomOrder order, RoomPresence presence) {
+                          ChatProperties settings, String roomsSupervisor, RoomOrder order, RoomPresence presence,
+                          NameClaims names) {
 
     /** A single node's chat: each room orders its own messages. */
     public ChatContext(Node node, Frames frames, RoomStore rooms, SessionDirectory directory, ChatMetrics metrics,
                        ChatProperties settings, String roomsSupervisor) {
-        this(node, frames, rooms, directory, metrics, settings, roomsSupervisor, null, null);
+        this(node, frames, rooms, directory, metrics, settings, roomsSupervisor, null, null, null);
     }
 
     /** The rooms supervisor, if it is running now (it may be restarting). */

@@ -8,6 +8,7 @@ import io.mailroom.process.Pid;
 import io.mailroom.process.ProcessContext;
 import io.mailroom.process.Signal;
 import io.mailroom.process.SpawnOptions;
+import io.mailroom.process.TimerRef;
 import io.mailroom.supervision.ChildSpec;
 import io.mailroom.supervision.Restart;
 import io.mailroom.supervision.StartResult;
@@ -20,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One client connection: a process under the {@code sessions} supervisor (temporary: a crashed
@@ -36,8 +39,19 @@ import java.util.Optional;
  * lends it the process's effects. A room's process is looked up in the registry, or asked of the
  * rooms supervisor, which starts it or names the one running (or restarted): one request, no
  * polling.
+ *
+ * <p>In cluster mode ({@link ChatContext#names()} set) the session first claims its name in the
+ * store that all nodes share, and says {@code welcome} only once the store confirmed it (the
+ * client's frames wait in the mailbox meanwhile); it refuses with {@code name_taken}, or with
+ * {@code unavailable} (close 1013) when the store cannot be reached. Then it renews the lease every
+ * third of its length, retrying a failed renewal within {@link #RETRY_AT_MOST}; a lease taken over
+ * ends it as a local resume does (4000 "replaced"), and a lease it could not renew before it ran
+ * out ends it with {@code unavailable} (close 1013), since another node may hold the name by then.
  */
 public final class Session {
+    /** A failed renewal of the name's lease is tried again after at most this (and a quarter of the renewal interval). */
+    static final Duration RETRY_AT_MOST = Duration.ofMillis(250);
+
     private Session() {}
 
     /** What a session accepts. */
@@ -90,6 +104,18 @@ public final class Session {
 
     private record Retry(String room) implements Msg {}
 
+    /** Cluster mode: the store's answer to the name's claim, sent at {@code sentAt} (nanoTime). */
+    private record NameAnswer(NameClaims.Outcome outcome, Throwable failure, long sentAt) implements Msg {}
+
+    /** Cluster mode: time to renew the name's lease. */
+    private enum RenewDue implements Msg { INSTANCE }
+
+    /** Cluster mode: the store's answer to a renewal sent at {@code sentAt}. */
+    private record Renewed(NameClaims.Renewal renewal, Throwable failure, long sentAt) implements Msg {}
+
+    /** Cluster mode: the lease as last renewed (valid until {@code validUntil}, nanoTime) runs out now. */
+    private record LeaseDeadline(long validUntil) implements Msg {}
+
     /** The registered name of a user's session. */
     public static String processName(String user) {
         return "session:" + user;
@@ -102,13 +128,18 @@ public final class Session {
                 .withRestart(Restart.TEMPORARY);
     }
 
-    /** A new session: says {@code welcome} and takes its name (the transport keeps the connection alive with pings). */
+    /**
+     * A new session: says {@code welcome} and takes its name (the transport keeps the connection
+     * alive with pings); in cluster mode once the store confirmed the name.
+     */
     public static Behavior<Msg> start(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat) {
         return Behaviors.setup(ctx -> {
             State state = new State(claim, socket, chat, ctx);
-            state.emit(chat.frames().welcome(claim.user(), claim.token()));
-            state.register();
-            return Behaviors.<Msg>receive(state::onMessage).onSignal(state::onSignal).describedBy(state::describe);
+            if (chat.names() != null) {
+                state.claimName();
+                return Behaviors.<Msg>receive(state::onClaiming).onSignal(state::onSignal).describedBy(state::describe);
+            }
+            return state.welcome();
         });
     }
 
@@ -130,6 +161,9 @@ public final class Session {
         int wanted;
         MonitorRef nameHolder;
         boolean ending;
+        /** Cluster mode: until when (nanoTime) the name's lease is surely this session's, short of the store's own expiry. */
+        long validUntil;
+        TimerRef deadline;
 
         State(SessionDirectory.Claim claim, ClientSocket socket, ChatContext chat, ProcessContext<Msg> ctx) {
             this.claim = claim;
@@ -153,6 +187,120 @@ public final class Session {
             d.put("user", user);
             d.put("rooms", list);
             return d;
+        }
+
+        /** Says {@code welcome} and takes the process name: the session's life proper. */
+        Behavior<Msg> welcome() {
+            emit(chat.frames().welcome(claim.user(), claim.token()));
+            register();
+            return Behaviors.<Msg>receive(this::onMessage).onSignal(this::onSignal).describedBy(this::describe);
+        }
+
+        // ---- cluster mode: the name's claim and lease in the store
+
+        void claimName() {
+            long sentAt = System.nanoTime();
+            CompletionStage<NameClaims.Outcome> answer;
+            try {
+                answer = chat.names().claim(claim.key(), claim.token(), claim.takeResume(), claim::replace);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+            ctx.pipeToSelf(answer, (outcome, error) -> new NameAnswer(outcome, error, sentAt));
+        }
+
+        /** Before the store's answer: the client's frames (and anything else) wait in the mailbox. */
+        Behavior<Msg> onClaiming(ProcessContext<Msg> ctx, Msg msg) {
+            switch (msg) {
+                case NameAnswer a -> {
+                    return claimed(a);
+                }
+                case SocketClosed s -> {
+                    ending = true; // gone already: the answer is awaited still, so that a won name is freed
+                    return Behaviors.same();
+                }
+                default -> {
+                    return Behaviors.unhandled();
+                }
+            }
+        }
+
+        private Behavior<Msg> claimed(NameAnswer a) {
+            if (a.failure() != null) {
+                ctx.log().warn("session {}: the name could not be claimed: {}", user, String.valueOf(a.failure()));
+                return refuse("unavailable", "names cannot be checked now (their store is away): try again", 1013);
+            }
+            if (a.outcome() instanceof NameClaims.Won(var lease, var tookOver)) {
+                claim.lease(lease); // from now on, the end of this session frees it
+                if (ending) {
+                    return Behaviors.stopped();
+                }
+                if (!chat.directory().install(claim, tookOver)) {
+                    return refuse("server_full", "the server is at its session limit", 1013);
+                }
+                leaseRenewed(a.sentAt());
+                return welcome();
+            }
+            return refuse("name_taken", "the name " + user + " is taken", 1008);
+        }
+
+        private Behavior<Msg> refuse(String code, String message, int closeCode) {
+            emit(frames.error(code, message, null));
+            socket.close(closeCode, code);
+            return Behaviors.stopped();
+        }
+
+        private Duration renewInterval() {
+            return chat.names().ttl().dividedBy(3);
+        }
+
+        /** The lease was set or renewed by a command sent at {@code sentAt}: the store's expiry is later than that plus the TTL. */
+        private void leaseRenewed(long sentAt) {
+            Duration ttl = chat.names().ttl();
+            long until = sentAt + ttl.minus(ttl.dividedBy(10)).toNanos();
+            if (until - validUntil > 0 || deadline == null) {
+                validUntil = until;
+                if (deadline != null) {
+                    deadline.cancel();
+                }
+                deadline = ctx.sendAfter(new LeaseDeadline(until), Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+            }
+            ctx.sendAfter(RenewDue.INSTANCE, renewInterval());
+        }
+
+        private void renew() {
+            NameClaims.Lease lease = claim.lease();
+            long sentAt = System.nanoTime();
+            CompletionStage<NameClaims.Renewal> answer;
+            try {
+                answer = chat.names().renew(lease);
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+            ctx.pipeToSelf(answer, (renewal, error) -> new Renewed(renewal, error, sentAt));
+        }
+
+        private void renewed(Renewed r) {
+            if (r.failure() != null) {
+                Duration retry = renewInterval().dividedBy(4);
+                ctx.sendAfter(RenewDue.INSTANCE, retry.compareTo(RETRY_AT_MOST) < 0 ? retry : RETRY_AT_MOST);
+            } else if (r.renewal() == NameClaims.Renewal.HELD) {
+                leaseRenewed(r.sentAt());
+            } else {
+                ctx.log().info("session {}: another session holds the name now", user);
+                socket.close(4000, "replaced");
+                ending = true;
+            }
+        }
+
+        private void leaseRunOut(long until) {
+            if (until != validUntil) {
+                return; // renewed since
+            }
+            ctx.log().warn("session {}: the name's lease could not be renewed in time (the store is away); closing", user);
+            error("unavailable", "the name could not be kept (its store is away): connect again", null);
+            socket.close(1013, "unavailable");
+            ending = true;
         }
 
         /** Takes the name {@code session:<user>}; if the replaced session still holds it, when that one ends. */
@@ -258,6 +406,12 @@ public final class Session {
                     if (l != null) {
                         l.retry();
                     }
+                }
+                case RenewDue d -> renew();
+                case Renewed r -> renewed(r);
+                case LeaseDeadline(var until) -> leaseRunOut(until);
+                case NameAnswer a -> {
+                    // answered in the claiming phase; never twice
                 }
             }
             return ending ? Behaviors.stopped() : Behaviors.same();

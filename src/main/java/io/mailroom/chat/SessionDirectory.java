@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -15,6 +16,11 @@ import java.util.regex.Pattern;
  * Who is connected: each live name (unique case-insensitively) with its session token, and the
  * session count that {@code server_full} is judged by. Admission is atomic: two connections
  * racing for one name, or one token, get one winner. Thread-safe, non-blocking.
+ *
+ * <p>In cluster mode a name is this node's only once {@link NameClaims} confirmed it: a connection
+ * is {@linkplain #admitPending admitted pending} (name checked, and refused at once if a session of
+ * this node holds it), its session claims the name in the store, and only then is it
+ * {@linkplain #install installed} here (and counted, and replaces the local session it took over).
  */
 public final class SessionDirectory {
     /** 1–32 characters of {@code A-Z a-z 0-9 _ . -}. */
@@ -39,6 +45,11 @@ public final class SessionDirectory {
         private final long serial;
         private volatile Pid<Session.Msg> pid;
         private volatile boolean replaced;
+        /** Counted in the session count: from admission on a single node, from installation in a cluster. */
+        private final AtomicBoolean counted = new AtomicBoolean();
+        /** Cluster mode: the name's lease in the store, once confirmed. */
+        private volatile NameClaims.Lease lease;
+        private volatile String resume;
 
         Claim(String user, String key, String token, long serial) {
             this.user = user;
@@ -70,6 +81,32 @@ public final class SessionDirectory {
             if (replaced) {
                 session.send(Session.Replaced.INSTANCE);
             }
+        }
+
+        /** Cluster mode, until the store answered the claim: the resume token the connection gave, or null. */
+        String takeResume() {
+            String r = resume;
+            resume = null;
+            return r;
+        }
+
+        /** Cluster mode: the lease the store confirmed (null before, and on a single node). */
+        public NameClaims.Lease lease() {
+            return lease;
+        }
+
+        void lease(NameClaims.Lease lease) {
+            this.lease = lease;
+        }
+
+        /** Whether a resume (here or on another node) took this name over. */
+        public boolean replaced() {
+            return replaced;
+        }
+
+        /** The name in lower case: what uniqueness is judged by. */
+        String key() {
+            return key;
         }
 
         /** A resume took this name over: the session closes its socket (4000) and ends. */
@@ -109,12 +146,14 @@ public final class SessionDirectory {
                     return new Refused("server_full", "the server is at its session limit", 1013);
                 }
                 if (claims.putIfAbsent(key, claim) == null) {
+                    claim.counted.set(true);
                     return new Admitted(claim);
                 }
                 sessions.decrementAndGet(); // lost a race for the name: look again
             } else if (resume != null && sameToken(resume, holder.token)) {
                 if (claims.replace(key, holder, claim)) {
                     sessions.incrementAndGet(); // the old one is counted until it has ended
+                    claim.counted.set(true);
                     holder.replace();
                     return new Admitted(claim);
                 }
@@ -124,10 +163,64 @@ public final class SessionDirectory {
         }
     }
 
-    /** The session of {@code claim} has ended (or never started): frees its name and its place. */
+    /**
+     * Cluster mode: checks a connection before its name is claimed in the store. Refuses an invalid
+     * name, and a name that a session of this node holds unless {@code resume} is its token; else
+     * answers a claim that is neither held here nor counted until {@link #install}. The session
+     * limit is judged then, after the store's answer, so that {@code name_taken} comes first.
+     */
+    public Admission admitPending(String user, String resume) {
+        if (user == null || !NAME.matcher(user).matches()) {
+            return new Refused("invalid_name", "user must be 1-32 characters of A-Z a-z 0-9 _ . -", 1008);
+        }
+        String key = user.toLowerCase(Locale.ROOT);
+        Claim holder = claims.get(key);
+        if (holder != null && !holder.replaced && (resume == null || !sameToken(resume, holder.token))) {
+            return new Refused("name_taken", "the name " + user + " is taken", 1008);
+        }
+        Claim claim = new Claim(user, key, newToken(), serials.incrementAndGet());
+        claim.resume = resume;
+        return new Admitted(claim);
+    }
+
+    /**
+     * Cluster mode: the store confirmed {@code claim}'s name. Holds it here, replacing (4000) a
+     * session of this node that held it (the one a resume took over), and counts it: within the
+     * session limit unless it took a live session over ({@code tookOver}), which frees one. False,
+     * and nothing held, if the server is full: the caller releases the lease and says
+     * {@code server_full}.
+     */
+    public boolean install(Claim claim, boolean tookOver) {
+        Claim holder = claims.get(claim.key);
+        if (tookOver || holder != null) {
+            sessions.incrementAndGet();
+        } else if (!reserve()) {
+            return false;
+        }
+        claim.counted.set(true);
+        Claim before = claims.put(claim.key, claim);
+        if (before != null && before != claim) {
+            before.replace();
+        }
+        return true;
+    }
+
+    /** The session of {@code claim} has ended (or never started): frees its name and its place. Idempotent. */
     public void release(Claim claim) {
         claims.remove(claim.key, claim);
-        sessions.decrementAndGet();
+        if (claim.counted.compareAndSet(true, false)) {
+            sessions.decrementAndGet();
+        }
+    }
+
+    /** The SHA-256 of a resume token, URL-safe Base64: what a store shared by nodes keeps instead of the token. */
+    public static String tokenHash(String token) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
     }
 
     /** Sessions admitted and not yet ended. */

@@ -13,7 +13,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Cluster mode, only with {@code mailroom.cluster.redis.url} set: the Redis client, the chat's
- * {@link io.mailroom.chat.RoomOrder} and {@link io.mailroom.chat.RoomPresence} on it, the
+ * {@link io.mailroom.chat.RoomOrder}, {@link io.mailroom.chat.RoomPresence} and
+ * {@link io.mailroom.chat.NameClaims} on it, the
  * {@code redis} health contributor and the {@code mailroom_cluster_*} meters. Without the setting
  * none of these beans exists and nothing connects to Redis.
  */
@@ -58,6 +59,15 @@ public class ClusterConfiguration {
     @Bean(destroyMethod = "close")
     public RedisRoomPresence redisRoomPresence(RedisClient client, RedisRoomOrder order, ClusterProperties cluster) {
         return RedisRoomPresence.start(client, order, cluster.presenceTtl(), cluster.redis().timeout());
+    }
+
+    /**
+     * Names across nodes; shares the order's connections, so it closes first (freeing this node's
+     * names). Leases last {@code presence-ttl}: a node that dies loses its names within it, as its members.
+     */
+    @Bean(destroyMethod = "close")
+    public RedisNames redisNames(RedisRoomOrder order, ClusterMetrics metrics, ClusterProperties cluster) {
+        return RedisNames.start(order, metrics, cluster.presenceTtl(), cluster.redis().timeout());
     }
 
     @Bean("redis")

@@ -38,7 +38,9 @@ public final class ClusterMetrics {
         /** Subscribing to a room's channel. */
         SUBSCRIBE,
         /** The health check's PING. */
-        PING;
+        PING,
+        /** Claiming, renewing or releasing a name's lease ({@link RedisNames}). */
+        NAME;
 
         public String tag() {
             return name().toLowerCase(Locale.ROOT);

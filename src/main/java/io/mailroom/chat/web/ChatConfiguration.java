@@ -3,6 +3,7 @@ package io.mailroom.chat.web;
 import io.mailroom.chat.ChatContext;
 import io.mailroom.chat.ChatMetrics;
 import io.mailroom.chat.Frames;
+import io.mailroom.chat.NameClaims;
 import io.mailroom.chat.RoomOrder;
 import io.mailroom.chat.RoomPresence;
 import io.mailroom.chat.RoomStore;
@@ -49,11 +50,11 @@ public class ChatConfiguration {
     @Bean
     public ChatContext chatContext(Node node, ObjectMapper json, RoomStore rooms, SessionDirectory directory,
                                    ChatMetrics metrics, ChatProperties properties, ObjectProvider<RoomOrder> order,
-                                   ObjectProvider<RoomPresence> presence) {
-        // RoomOrder and RoomPresence beans exist only in cluster mode (io.mailroom.cluster); else null:
-        // each room orders itself, and its roster is all its members
+                                   ObjectProvider<RoomPresence> presence, ObjectProvider<NameClaims> names) {
+        // RoomOrder, RoomPresence and NameClaims beans exist only in cluster mode (io.mailroom.cluster); else
+        // null: each room orders itself, its roster is all its members, and the directory holds every name
         return new ChatContext(node, new Frames(json), rooms, directory, metrics, properties, SupervisorNames.ROOMS,
-                order.getIfAvailable(), presence.getIfAvailable());
+                order.getIfAvailable(), presence.getIfAvailable(), names.getIfAvailable());
     }
 
     /** The WebSocket transport: every connection's settings, write buffers, closing timer and keep-alive pings. */

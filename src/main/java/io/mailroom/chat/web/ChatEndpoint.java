@@ -2,6 +2,7 @@ package io.mailroom.chat.web;
 
 import io.mailroom.chat.ChatContext;
 import io.mailroom.chat.ClientFrame;
+import io.mailroom.chat.NameClaims;
 import io.mailroom.chat.Session;
 import io.mailroom.chat.SessionDirectory;
 import io.mailroom.process.ExitReason;
@@ -39,7 +40,12 @@ public class ChatEndpoint implements WebSocketEndpoint {
     public WebSocketListener open(WebSocketConnection connection, HandshakeRequest request) {
         ChatSocket socket = new ChatSocket(connection);
         Inbound inbound = new Inbound();
-        switch (chat.directory().admit(request.parameter("user"), request.parameter("resume"))) {
+        String user = request.parameter("user");
+        String resume = request.parameter("resume");
+        // cluster mode: the session claims the name across nodes before it says welcome
+        SessionDirectory.Admission admission = chat.names() == null ? chat.directory().admit(user, resume)
+                : chat.directory().admitPending(user, resume);
+        switch (admission) {
             case SessionDirectory.Refused(var code, var message, var closeCode) -> {
                 socket.send(chat.frames().error(code, message, null));
                 socket.close(closeCode, code);
@@ -65,17 +71,26 @@ public class ChatEndpoint implements WebSocketEndpoint {
             }
         }
         if (pid == null) {
-            chat.directory().release(claim);
+            release(claim);
             socket.close(1011, "session not started");
             return;
         }
         Pid<Session.Msg> session = pid;
         chat.node().whenExited(session).thenAccept(reason -> {
-            chat.directory().release(claim);
+            release(claim);
             socket.close(closeCode(reason), closeReason(reason));
         });
         claim.attach(session);
         inbound.attach(session);
+    }
+
+    /** Frees the claim's name here and, in cluster mode, in the store (unless a resume took it over). */
+    private void release(SessionDirectory.Claim claim) {
+        chat.directory().release(claim);
+        NameClaims.Lease lease = claim.lease();
+        if (lease != null && !claim.replaced()) {
+            chat.names().release(lease);
+        }
     }
 
     /** How the socket of a session that ended is closed, if it is still open (the first close wins). */
