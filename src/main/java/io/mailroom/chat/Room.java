@@ -54,8 +54,12 @@ public final class Room {
     /** Leave; answered with {@link Session.Left}. Others see presence leave if it was a member. */
     record Leave(Pid<Session.Msg> session) implements Msg {}
 
-    /** Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}). */
-    record Post(Pid<Session.Msg> session, String text, String ref) implements Msg {}
+    /**
+     * Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}).
+     * {@code id} is the same when the session sends the post again to a restarted room process: in
+     * cluster mode the store answers a post it already holds with its first seq (stored once).
+     */
+    record Post(Pid<Session.Msg> session, String text, String ref, String id) implements Msg {}
 
     /**
      * A member re-attaches after the room's process changed: answered with {@link Session.Rejoined},
@@ -275,7 +279,7 @@ public final class Room {
                     }
                     session.send(new Session.Left(room));
                 }
-                case Post(var session, var text, var ref) -> post(session, text, ref);
+                case Post(var session, var text, var ref, var id) -> post(session, text, ref);
                 case Rejoin(var session, var user, var claim, var since) -> {
                     if (indexOf(session) < 0) {
                         add(session, user, claim);
@@ -350,7 +354,7 @@ public final class Room {
         }
 
         private void handleClustered(Msg msg) {
-            if (msg instanceof Post(var session, var text, var ref)) {
+            if (msg instanceof Post(var session, var text, var ref, var id)) {
                 int i = indexOf(session);
                 if (i < 0) {
                     session.send(new Session.NotMember(room, ref));
@@ -360,8 +364,12 @@ public final class Room {
                 String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
                 unanswered++;
                 unreplied++;
-                ctx.pipeToSelf(order.append(room, around[0], around[1]),
-                        (stored, error) -> new Appended(session, ref, ts, stored, error));
+                // a post the store holds already (sent again after a process of this room ended before
+                // answering it) comes back as first stored, with its seq and ts: one message, one ack
+                ctx.pipeToSelf(order.append(room, id, ts, around[0], around[1]),
+                        (posted, error) -> posted == null
+                                ? new Appended(session, ref, ts, null, error)
+                                : new Appended(session, ref, posted.ts(), posted.stored(), error));
             } else {
                 handle(msg);
             }
@@ -564,7 +572,9 @@ public final class Room {
             } else {
                 acks.put(a.stored().seq(), a);
             }
-            offer(a.stored());
+            if (a.stored().frame() != null) {
+                offer(a.stored());
+            } // else a repeat the history no longer holds: delivered from the stream, or lost with it
             deliverAhead();
         }
 

@@ -26,6 +26,15 @@ import java.util.Optional;
  * the last one passed on, so the client sees the room's seqs rise with no duplicate and no gap.
  * Join and Rejoin carry the session's claim serial: a room lets the later claim of a name win, so
  * a late request of a replaced session cannot evict its successor.
+ *
+ * <p>A post sent again may have been stored already: in cluster mode the room's process hands a
+ * post to the store and may end before the store's answer comes back. Each post carries an id, the
+ * same in every resend, by which the store answers a resend with the post's first seq. That seq is
+ * then in the Rejoin's catch-up too, and the client must get it as its {@code ack}, not as a
+ * {@code message} as well (protocol.md §1: a message is not sent back to its sender; no seq twice).
+ * So after a Rejoin the room's frames are held back until every post that was unanswered when the
+ * room's process ended has its answer: each {@code ack} is passed on in seq order among them, and a
+ * held frame of the acknowledged seq is dropped.
  */
 final class RoomLink {
     /** Failed look-ups of the room in a row before the session gives up on it and crashes. */
@@ -103,6 +112,18 @@ final class RoomLink {
     private long lastSeq;
     /** Requests the room has not answered yet, in the order sent. */
     private final ArrayDeque<Room.Msg> unconfirmed = new ArrayDeque<>();
+    /**
+     * Posts that were unanswered when the room's process last ended (the first ones still
+     * unconfirmed: a room answers in order): any of them may be stored, and in the catch-up.
+     */
+    private int suspects;
+    /** The room's frames held back while {@link #suspects} are unanswered, in arrival order: {seq (0 for presence), frame}. */
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
+    /** Random: post ids differ across sessions and nodes; the count makes them differ within the link. */
+    private final String postIds = Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    private long posts;
+
+    private record Held(long seq, OutFrame frame) {}
 
     RoomLink(String room, Pid<Session.Msg> self, String user, long claim, Port port) {
         this.room = room;
@@ -154,12 +175,13 @@ final class RoomLink {
     }
 
     void post(String text, String ref) {
-        request(new Room.Post(self, text, ref));
+        request(new Room.Post(self, text, ref, postIds + "." + (++posts)));
     }
 
     // ---- the room's answers
 
     void joined(long seq) {
+        release();
         confirm(Room.Join.class);
         live = true;
         lastSeq = Math.max(lastSeq, seq);
@@ -175,24 +197,39 @@ final class RoomLink {
         if (!live) {
             return false;
         }
+        held.clear(); // frames of the old epoch
         lastSeq = seq;
         return true;
     }
 
     void left() {
+        release();
         confirm(Room.Leave.class);
         live = false;
         answered();
     }
 
-    void accepted(long seq) {
+    /**
+     * The room stored a post as {@code seq}: its {@code ack} is passed on, after the held frames
+     * before it (a held frame of {@code seq} itself is the sender's own message: dropped).
+     */
+    void accepted(long seq, OutFrame ack) {
         confirm(Room.Post.class);
+        while (!held.isEmpty() && held.peekFirst().seq() < seq) {
+            pass(held.pollFirst());
+        }
+        if (!held.isEmpty() && held.peekFirst().seq() == seq) {
+            held.pollFirst();
+        }
+        port.emit(ack);
         lastSeq = Math.max(lastSeq, seq);
         answered();
+        suspectAnswered();
     }
 
     void notMember() {
         confirm(Room.Post.class);
+        suspectAnswered();
     }
 
     /**
@@ -202,6 +239,9 @@ final class RoomLink {
      */
     boolean unavailable(boolean join) {
         confirm(join ? Room.Join.class : Room.Post.class);
+        if (!join) {
+            suspectAnswered();
+        }
         if (join && wanted && !live) {
             wanted = false;
             return true;
@@ -217,8 +257,12 @@ final class RoomLink {
         long seq = firstSeq;
         for (OutFrame f : missed) {
             if (live && seq > lastSeq) {
-                port.emit(f);
-                lastSeq = seq;
+                if (suspects > 0) {
+                    held.addLast(new Held(seq, f));
+                } else {
+                    port.emit(f);
+                    lastSeq = seq;
+                }
             }
             seq++;
         }
@@ -229,7 +273,9 @@ final class RoomLink {
         if (!live) {
             return;
         }
-        if (seq == 0) {
+        if (suspects > 0 && !rejoining && (seq == 0 || seq > lastSeq)) {
+            held.addLast(new Held(seq, frame)); // in order behind the held catch-up
+        } else if (seq == 0) {
             port.emit(frame);
         } else if (!rejoining && seq > lastSeq) {
             port.emit(frame);
@@ -285,6 +331,8 @@ final class RoomLink {
                     + " times in a row with requests of this session unanswered: " + reason);
         }
         unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
+        suspects = (int) unconfirmed.stream().filter(m -> m instanceof Room.Post).count();
+        held.clear(); // the next Rejoin brings them again: nothing held was passed on
         if (live) {
             unconfirmed.addFirst(new Room.Rejoin(self, user, claim, lastSeq));
             rejoining = true;
@@ -324,6 +372,30 @@ final class RoomLink {
         } else if (!resolving) {
             resolving = true;
             lookUp();
+        }
+    }
+
+    /** One of the {@link #suspects} is answered; once all are, the held frames go on. */
+    private void suspectAnswered() {
+        if (suspects > 0 && --suspects == 0) {
+            release();
+        }
+    }
+
+    /** Passes every held frame on (but seqs passed on already) and holds no more. */
+    private void release() {
+        suspects = 0;
+        while (!held.isEmpty()) {
+            pass(held.pollFirst());
+        }
+    }
+
+    private void pass(Held h) {
+        if (h.seq() == 0) {
+            port.emit(h.frame());
+        } else if (h.seq() > lastSeq) {
+            port.emit(h.frame());
+            lastSeq = h.seq();
         }
     }
 

@@ -19,6 +19,17 @@ public interface RoomOrder {
     /** A message stored (by any node) as {@code seq} of {@code epoch}: the complete {@code message} frame. */
     record Stored(String epoch, long seq, String frame) {}
 
+    /**
+     * The store's answer to {@link #append}: the message as stored, and its timestamp. For a post
+     * the store already holds (its id seen within {@link #POST_ID_TTL}: a session sent it again
+     * after the room's process ended before answering), the message as first stored: its seq, ts and
+     * frame ({@code frame} null if the history no longer holds it), and nothing is stored again.
+     */
+    record Posted(Stored stored, String ts, boolean repeat) {}
+
+    /** How long the store remembers a post's id, to answer a resend of it with its first seq. */
+    java.time.Duration POST_ID_TTL = java.time.Duration.ofSeconds(60);
+
     /** What the store tells a room's process on this node; called on the store's threads. */
     interface Feed {
         /** A message some node stored (its publication; may be missed, or come twice). */
@@ -52,7 +63,10 @@ public interface RoomOrder {
 
     /**
      * Sequences, stores and publishes one message whose frame is {@code prefix + seq + suffix}
-     * (the seq is the store's to give).
+     * (the seq is the store's to give), stamped {@code ts}; unless the post {@code id} (the same
+     * across a session's resends of one post) was stored within {@link #POST_ID_TTL}: then nothing
+     * is stored or published, and the answer is the first one ({@link Posted#repeat()}). Once
+     * stored, a post is stored once, whichever room process or node it is sent to again.
      */
-    CompletionStage<Stored> append(String room, String prefix, String suffix);
+    CompletionStage<Posted> append(String room, String id, String ts, String prefix, String suffix);
 }

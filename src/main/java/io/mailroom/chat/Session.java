@@ -343,10 +343,12 @@ public final class Session {
                 }
                 case Accepted(var room, var seq, var ts, var ref) -> {
                     RoomLink l = rooms.get(room);
+                    OutFrame ack = frames.ack(room, ref, seq, ts);
                     if (l != null) {
-                        l.accepted(seq);
+                        l.accepted(seq, ack); // in seq order among the frames it may hold back
+                    } else {
+                        emit(ack);
                     }
-                    emit(frames.ack(room, ref, seq, ts));
                 }
                 case Joined(var room, var lastSeq, var frame) -> {
                     RoomLink l = rooms.get(room);

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code mailroom:{room:<name>}:meta}, a hash: {@code epoch} and the last {@code seq};
  *   <li>{@code mailroom:{room:<name>}:log}, a stream: message {@code seq} has the id {@code <seq>-0}
  *       and one field, {@code f}, its complete frame; trimmed to exactly {@code history-size} entries;
+ *   <li>{@code mailroom:{room:<name>}:post:<id>}, a string kept for {@link RoomOrder#POST_ID_TTL}:
+ *       {@code epoch\nseq\nts} of the post stored under that id, so a resend is not stored twice;
  *   <li>channel {@code mailroom:{room:<name>}:pub}: every stored message as {@code epoch\nseq\nframe}.
  * </ul>
  * The room channels are sharded ({@code SPUBLISH}/{@code SSUBSCRIBE}) where the server has them
@@ -40,19 +42,37 @@ import org.slf4j.LoggerFactory;
 public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisRoomOrder.class);
 
-    /** KEYS meta, log; ARGV new epoch, frame before the seq, frame after it, history size, channel. */
+    /**
+     * KEYS meta, log, the post's id key; ARGV new epoch, frame before the seq, frame after it,
+     * history size, channel, ts, seconds to remember the id. Returns {epoch, seq, frame, ts, repeat}:
+     * for an id it holds (in this epoch) the message first stored under it, with nothing stored again.
+     */
     static final String APPEND = """
             local epoch = redis.call('HGET', KEYS[1], 'epoch')
             if not epoch then
               epoch = ARGV[1]
               redis.call('DEL', KEYS[2])
               redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+            else
+              local prior = redis.call('GET', KEYS[3])
+              if prior then
+                local a = string.find(prior, '\\n', 1, true)
+                local b = string.find(prior, '\\n', a + 1, true)
+                if string.sub(prior, 1, a - 1) == epoch then
+                  local seq = tonumber(string.sub(prior, a + 1, b - 1))
+                  local entries = redis.call('XRANGE', KEYS[2], seq .. '-0', seq .. '-0')
+                  local frame = ''
+                  if #entries > 0 then frame = entries[1][2][2] end
+                  return {epoch, seq, frame, string.sub(prior, b + 1), 1}
+                end
+              end
             end
             local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
             local frame = ARGV[2] .. seq .. ARGV[3]
             redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'f', frame)
+            redis.call('SET', KEYS[3], epoch .. '\\n' .. seq .. '\\n' .. ARGV[6], 'EX', ARGV[7])
             redis.call('PUBLISH', ARGV[5], epoch .. '\\n' .. seq .. '\\n' .. frame)
-            return {epoch, seq, frame}
+            return {epoch, seq, frame, ARGV[6], 0}
             """;
 
     /**
@@ -248,14 +268,19 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<Stored> append(String room, String prefix, String suffix) {
-        String[] keys = {key(room, "meta"), key(room, "log")};
+    public CompletionStage<Posted> append(String room, String id, String ts, String prefix, String suffix) {
+        String[] keys = {key(room, "meta"), key(room, "log"), key(room, "post:" + id)};
         return metrics.timed(ClusterMetrics.Op.APPEND,
                         () -> redis.<List<Object>>eval(append, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
-                                Integer.toString(historySize), channel(room)))
+                                Integer.toString(historySize), channel(room), ts, Long.toString(POST_ID_TTL.toSeconds())))
                 .thenApply(r -> {
-                    metrics.published(); // before the room hears of it, so before the sender's ack
-                    return new Stored((String) r.get(0), (Long) r.get(1), (String) r.get(2));
+                    boolean repeat = (Long) r.get(4) == 1;
+                    if (!repeat) {
+                        metrics.published(); // before the room hears of it, so before the sender's ack
+                    }
+                    String frame = (String) r.get(2);
+                    return new Posted(new Stored((String) r.get(0), (Long) r.get(1), frame.isEmpty() ? null : frame),
+                            (String) r.get(3), repeat);
                 });
     }
 

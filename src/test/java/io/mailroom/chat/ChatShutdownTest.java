@@ -3,6 +3,7 @@ package io.mailroom.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.MailroomApplication;
+import io.mailroom.cluster.ClusterModeRedis;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,7 +17,7 @@ class ChatShutdownTest {
     @Test
     void closingTheContextClosesEverySessionWithGoingAway() {
         ConfigurableApplicationContext context = new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=0").run();
+                .properties(ClusterModeRedis.settings("server.port=0")).run();
         int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
         ChatClient a = ChatClient.welcomed(port, "Ada");
         ChatClient b = ChatClient.welcomed(port, "Bob");

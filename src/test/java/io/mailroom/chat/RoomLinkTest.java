@@ -89,7 +89,14 @@ class RoomLinkTest {
 
     /** A live process standing in for one room's process: it keeps what it is sent. */
     private record FakeRoom(Pid<Room.Msg> pid, ConcurrentLinkedQueue<Room.Msg> got) {
+        /** What it got, once it has {@code n}: posts without their ids (random), see {@link #awaitGotRaw}. */
         List<Room.Msg> awaitGot(int n) {
+            return awaitGotRaw(n).stream()
+                    .map(m -> m instanceof Room.Post(var s, var t, var r, var id) ? new Room.Post(s, t, r, null) : m)
+                    .toList();
+        }
+
+        List<Room.Msg> awaitGotRaw(int n) {
             eventually().until(() -> got.size() >= n);
             return List.copyOf(got);
         }
@@ -141,14 +148,14 @@ class RoomLinkTest {
         FakeRoom r = room();
         link.found(r.pid());
 
-        assertThat(r.awaitGot(2)).containsExactly(new Room.Join(self, "Ada", CLAIM, 5L), new Room.Post(self, "early", "r1"));
+        assertThat(r.awaitGot(2)).containsExactly(new Room.Join(self, "Ada", CLAIM, 5L), new Room.Post(self, "early", "r1", null));
         assertThat(port.monitored).containsExactly(r.pid());
         assertThat(link.unconfirmed()).isEqualTo(2);
 
         link.joined(12);
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(link.lastSeq()).isEqualTo(12);
-        link.accepted(13);
+        link.accepted(13, frame("ack"));
         assertThat(link.unconfirmed()).isZero();
         assertThat(link.lastSeq()).isEqualTo(13);
     }
@@ -200,7 +207,7 @@ class RoomLinkTest {
         assertThat(port.monitored).containsExactly(r.pid());
         assertThat(port.retries).isEmpty();
         link.post("hi", "r2");
-        assertThat(r.awaitGot(2)).last().isEqualTo(new Room.Post(self, "hi", "r2"));
+        assertThat(r.awaitGot(2)).last().isEqualTo(new Room.Post(self, "hi", "r2", null));
         assertThat(other.got).isEmpty();
     }
 
@@ -234,14 +241,14 @@ class RoomLinkTest {
         link.found(next.pid());
 
         assertThat(next.awaitGot(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 3),
-                new Room.Post(self, "unanswered", "r9"));
+                new Room.Post(self, "unanswered", "r9", null));
         link.broadcast(5, frame("m5 live, before the catch-up"));
         assertThat(port.emitted).as("held back while rejoining: it is in the catch-up").containsExactly("m3");
 
         link.rejoined(3, List.of(frame("m3"), frame("m4"), frame("m5")));
-        link.accepted(6);
+        link.accepted(6, frame("ack 6"));
 
-        assertThat(port.emitted).containsExactly("m3", "m4", "m5");
+        assertThat(port.emitted).containsExactly("m3", "m4", "m5", "ack 6");
         assertThat(link.lastSeq()).isEqualTo(6);
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(link.unconfirmed()).isZero();
@@ -325,7 +332,7 @@ class RoomLinkTest {
             link.roomEnded(ExitReason.of("boom"));
             link.found(room().pid());
             link.rejoined(1, List.of());
-            link.accepted(i + 1);
+            link.accepted(i + 1, frame("ack"));
         }
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(r.got).isNotEmpty();
@@ -338,7 +345,7 @@ class RoomLinkTest {
         link.post("x", "r1");
         link.found(r.pid());
 
-        link.accepted(1);
+        link.accepted(1, frame("ack"));
 
         assertThat(port.warnings).singleElement().asString().contains("Post answered out of order");
         assertThat(link.unconfirmed()).isEqualTo(1);
@@ -440,5 +447,76 @@ class RoomLinkTest {
         assertThat(port.warnings).isEmpty();
         link.broadcast(5, frame("m5"));
         assertThat(port.emitted).containsExactly("m5");
+    }
+
+    @Test
+    void aPostSentAgainToTheNextProcessKeepsItsIdAndAnotherPostHasAnother() {
+        FakeRoom r = joined(2);
+        link.post("once", "r1");
+        Room.Post first = (Room.Post) r.awaitGotRaw(2).get(1);
+
+        link.roomEnded(ExitReason.of("killed mid-append"));
+        FakeRoom next = room();
+        link.found(next.pid());
+        Room.Post again = (Room.Post) next.awaitGotRaw(2).get(1);
+        link.post("twice", "r2");
+        Room.Post other = (Room.Post) next.awaitGotRaw(3).get(2);
+
+        assertThat(first.id()).isNotBlank();
+        assertThat(again.id()).as("the store knows a resend by it").isEqualTo(first.id());
+        assertThat(other.id()).isNotEqualTo(first.id());
+    }
+
+    @Test
+    void theSendersOwnStoredPostInTheCatchUpComesOnlyAsItsAckInSeqOrder() {
+        joined(2);
+        link.post("mine", "r1");
+        link.roomEnded(ExitReason.of("killed after the store took the post"));
+        FakeRoom next = room();
+        link.found(next.pid());
+        next.awaitGot(2);
+
+        // the catch-up holds the post as seq 4 (stored by the ended process); the store answers the
+        // resend with that seq
+        link.rejoined(3, List.of(frame("m3"), frame("mine as message 4"), frame("m5")));
+        link.broadcast(6, frame("m6"));
+        link.broadcast(0, frame("presence"));
+        assertThat(port.emitted).as("held until the post is answered: seq 4 may be its own").isEmpty();
+
+        link.accepted(4, frame("ack 4"));
+
+        assertThat(port.emitted).containsExactly("m3", "ack 4", "m5", "m6", "presence");
+        assertThat(link.lastSeq()).isEqualTo(6);
+        link.broadcast(7, frame("m7"));
+        assertThat(port.emitted).last().isEqualTo("m7");
+    }
+
+    @Test
+    void aPostStoredOnlyWhenSentAgainIsAcknowledgedAfterTheCatchUp() {
+        joined(2);
+        link.post("mine", "r1");
+        link.roomEnded(ExitReason.of("killed before the store took the post"));
+        link.found(room().pid());
+
+        link.rejoined(3, List.of(frame("m3"), frame("m4")));
+        link.accepted(5, frame("ack 5"));
+
+        assertThat(port.emitted).containsExactly("m3", "m4", "ack 5");
+        assertThat(link.lastSeq()).isEqualTo(5);
+    }
+
+    @Test
+    void heldFramesGoOnWhenTheResentPostIsRefused() {
+        joined(2);
+        link.post("mine", "r1");
+        link.roomEnded(ExitReason.of("boom"));
+        link.found(room().pid());
+
+        link.rejoined(3, List.of(frame("m3")));
+        assertThat(port.emitted).isEmpty();
+        link.unavailable(false);
+
+        assertThat(port.emitted).containsExactly("m3");
+        assertThat(link.lastSeq()).isEqualTo(3);
     }
 }
