@@ -71,7 +71,7 @@ public final class Node implements AutoCloseable {
         this.config = config;
         this.crashes = new CrashReporter(config.crashReportsPerSecond());
         this.scheduler = new Scheduler(config);
-        this.timers = new Timers(config.timerTick().toNanos(), config.threadPrefix() + "-timers");
+        this.timers = new Timers(config.timerTick().toNanos(), config.threadPrefix() + "-timers", config.clock());
         for (int i = 0; i < exits.length; i++) {
             exits[i] = new LongAdder();
         }

@@ -9,6 +9,7 @@ import io.mailroom.process.ExitReason;
 import io.mailroom.process.MonitorRef;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,8 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,14 +25,15 @@ import org.junit.jupiter.api.Test;
  * (they record what they are sent), the test plays the room's answers and DOWNs, and the port
  * records what the link asks of its session. No Spring, no socket.
  */
+@TestNode
 class RoomLinkTest {
 
     private static final long CLAIM = 7;
 
-    private Node node;
-    private Pid<Session.Msg> self;
+    private final Node node;
+    private final Pid<Session.Msg> self;
     private final RecordingPort port = new RecordingPort();
-    private RoomLink link;
+    private final RoomLink link;
 
     /** The session side, as a log of what the link asked for. */
     static final class RecordingPort implements RoomLink.Port {
@@ -111,16 +111,10 @@ class RoomLinkTest {
         return new FakeRoom(pid, got);
     }
 
-    @BeforeEach
-    void start() {
-        node = Node.start();
+    RoomLinkTest(Node node) {
+        this.node = node;
         self = node.spawn(Behaviors.ignore());
         link = new RoomLink("lobby", self, "Ada", CLAIM, port);
-    }
-
-    @AfterEach
-    void stop() {
-        node.shutdown();
     }
 
     private static OutFrame frame(String text) {

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.mailroom.process.Behaviors;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,13 +18,13 @@ import org.junit.jupiter.api.Timeout;
  * on a future the next start completes (or a delete fails).
  */
 @Timeout(30)
+@TestNode
 class CounterIncarnationTest {
-    private final Node node = Node.start();
+    private final Node node;
     private final CounterCatalog.Entry entry = new CounterCatalog.Entry("c", 0);
 
-    @AfterEach
-    void stop() {
-        node.shutdown();
+    CounterIncarnationTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Counter.Msg> process() {

@@ -5,29 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.examples.Chat.ClientMsg;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
+import io.mailroom.testing.Waits;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The post's programs, asserted against what the BEAM prints (../shared/seed/beam/*OUTPUT.txt). */
+@TestNode
 class PostExamplesTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
-    private Node node;
+    private final Node node;
 
-    @BeforeEach
-    void start() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stop() {
-        node.close();
+    PostExamplesTest(Node node) {
+        this.node = node;
     }
 
     @Test
@@ -123,6 +118,6 @@ class PostExamplesTest {
     }
 
     private static <T> T await(java.util.function.Supplier<T> probe) {
-        return Awaitility.await().atMost(TIMEOUT).until(probe::get, java.util.Objects::nonNull);
+        return Waits.eventually().until(probe::get, java.util.Objects::nonNull);
     }
 }

@@ -5,9 +5,9 @@ import static io.mailroom.process.ProcessTesting.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -20,13 +20,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode
 class BehaviorTest {
 
-    private final Node node = Node.start();
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    BehaviorTest(Node node) {
+        this.node = node;
     }
 
     sealed interface Msg {}

@@ -2,6 +2,7 @@ package io.mailroom.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
  * is inferred from where it goes, without {@code Behaviors.<Msg>receive}. That this class compiles is
  * half the test.
  */
+@TestNode
 class BehaviorsInferenceTest {
 
     sealed interface Msg {}
@@ -53,23 +55,21 @@ class BehaviorsInferenceTest {
 
     @Test
     @Timeout(30)
-    void aBehaviourWithASignalHandlerNeedsNoTypeWitness() throws Exception {
-        try (Node node = Node.start()) {
-            CompletableFuture<Long> atStop = new CompletableFuture<>();
-            Pid<Msg> pid = node.spawn(counting(0, atStop));
-            pid.send(new Add(2));
-            pid.send(new Add(3));
+    void aBehaviourWithASignalHandlerNeedsNoTypeWitness(Node node) throws Exception {
+        CompletableFuture<Long> atStop = new CompletableFuture<>();
+        Pid<Msg> pid = node.spawn(counting(0, atStop));
+        pid.send(new Add(2));
+        pid.send(new Add(3));
 
-            assertThat(node.call(pid, Get::new, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS)).isEqualTo(5L);
-            node.exit(pid, ExitReason.KILL);
-            node.whenExited(pid).get(20, TimeUnit.SECONDS);
+        assertThat(node.call(pid, Get::new, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS)).isEqualTo(5L);
+        node.exit(pid, ExitReason.KILL);
+        node.whenExited(pid).get(20, TimeUnit.SECONDS);
 
-            CompletableFuture<Long> stopped = new CompletableFuture<>();
-            Pid<Msg> other = node.spawn(withContext(stopped));
-            assertThat(node.call(other, Get::new, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS))
-                    .isEqualTo(other.id());
-            other.send(new Add(1));
-            assertThat(stopped.get(20, TimeUnit.SECONDS)).as("the signal handler ran").isEqualTo(-1L);
-        }
+        CompletableFuture<Long> stopped = new CompletableFuture<>();
+        Pid<Msg> other = node.spawn(withContext(stopped));
+        assertThat(node.call(other, Get::new, Duration.ofSeconds(10)).get(20, TimeUnit.SECONDS))
+                .isEqualTo(other.id());
+        other.send(new Add(1));
+        assertThat(stopped.get(20, TimeUnit.SECONDS)).as("the signal handler ran").isEqualTo(-1L);
     }
 }

@@ -6,11 +6,11 @@ import static io.mailroom.process.ProcessTesting.awaitEnded;
 import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -23,13 +23,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode(schedulers = 2)
 class BoundedMailboxTest {
 
-    private final Node node = Node.start(ProcessTesting.schedulers(2));
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    BoundedMailboxTest(Node node) {
+        this.node = node;
     }
 
     /** Sends the process {@code count} numbers, 1 to count, from its own handler. */

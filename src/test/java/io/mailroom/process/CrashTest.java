@@ -7,9 +7,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
+import io.mailroom.testing.TestNode;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode
 class CrashTest {
 
-    private final Node node = Node.start();
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    CrashTest(Node node) {
+        this.node = node;
     }
 
     @Test

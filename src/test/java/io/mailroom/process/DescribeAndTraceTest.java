@@ -4,9 +4,9 @@ import static io.mailroom.process.ProcessTesting.WAIT;
 import static io.mailroom.process.ProcessTesting.await;
 import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.process.ProcessTesting.failureOf;
-import static io.mailroom.process.ProcessTesting.schedulers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -24,13 +23,13 @@ import org.junit.jupiter.api.Timeout;
 /** {@link Node#describe} (sys:get_state) and {@link Node#trace} (sys:trace) on the runtime alone. */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode(schedulers = 2)
 class DescribeAndTraceTest {
 
-    private final Node node = Node.start(schedulers(2));
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    DescribeAndTraceTest(Node node) {
+        this.node = node;
     }
 
     static Behavior<Integer> summing(int sum) {

@@ -3,8 +3,8 @@ package io.mailroom.process;
 import static io.mailroom.process.ProcessTesting.awaitEnded;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -22,15 +22,15 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode
 class ExitSignalTest {
 
     private static final ExitReason BOOM = ExitReason.of("boom");
 
-    private final Node node = Node.start();
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    ExitSignalTest(Node node) {
+        this.node = node;
     }
 
     private Probe probe() {

@@ -7,11 +7,11 @@ import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.process.ProcessTesting.schedulers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -20,13 +20,13 @@ import org.junit.jupiter.api.Timeout;
 /** What the node tells about its processes: {@code processes()}, {@code process_info/1}, statistics. */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode(schedulers = 2)
 class IntrospectionTest {
 
-    private final Node node = Node.start(schedulers(2));
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    IntrospectionTest(Node node) {
+        this.node = node;
     }
 
     // ---------------------------------------------------------------- forEachProcess

@@ -5,11 +5,11 @@ import static io.mailroom.process.ProcessTesting.awaitEnded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailroom.testing.TestNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -18,13 +18,13 @@ import org.junit.jupiter.api.Timeout;
 /** Registered names, as Erlang's {@code register/2}, {@code whereis/1} and {@code unregister/1}. */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode
 class RegistryTest {
 
-    private final Node node = Node.start();
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    RegistryTest(Node node) {
+        this.node = node;
     }
 
     @Test

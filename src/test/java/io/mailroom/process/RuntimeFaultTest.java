@@ -2,11 +2,10 @@ package io.mailroom.process;
 
 import static io.mailroom.process.ProcessTesting.awaitEnded;
 import static io.mailroom.testing.Waits.eventually;
-import static io.mailroom.process.ProcessTesting.schedulers;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestNode;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -19,13 +18,13 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestNode(schedulers = 1) // one thread: if it died, nothing would run
 class RuntimeFaultTest {
 
-    private final Node node = Node.start(schedulers(1)); // one thread: if it died, nothing would run
+    private final Node node;
 
-    @AfterEach
-    void shutDown() {
-        node.shutdown();
+    RuntimeFaultTest(Node node) {
+        this.node = node;
     }
 
     @Test

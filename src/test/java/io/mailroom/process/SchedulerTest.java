@@ -8,6 +8,7 @@ import static io.mailroom.process.ProcessTesting.threadsNamed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,55 +46,53 @@ class SchedulerTest {
                 .collect(Collectors.toMap(Thread::getName, Thread::getState));
     }
 
+    @TestNode
     @Test
-    void a_million_processes_each_sent_one_message_all_exit_normally() {
+    void a_million_processes_each_sent_one_message_all_exit_normally(Node node) {
         int processes = 1_000_000;
-        try (Node node = Node.start()) {
-            Behavior<String> once = Behaviors.receive(m -> Behaviors.stopped());
-            List<Pid<String>> pids = new ArrayList<>(processes);
-            for (int i = 0; i < processes; i++) {
-                pids.add(node.spawn(once));
-            }
-            assertThat(node.processCount()).isEqualTo(processes);
-
-            pids.forEach(p -> p.send("go"));
-
-            eventually().until(() -> node.stats().exitsByReason().get("normal") == processes);
-            assertThat(node.processCount()).isZero();
-            assertThat(node.stats().spawned()).isEqualTo(processes);
+        Behavior<String> once = Behaviors.receive(m -> Behaviors.stopped());
+        List<Pid<String>> pids = new ArrayList<>(processes);
+        for (int i = 0; i < processes; i++) {
+            pids.add(node.spawn(once));
         }
+        assertThat(node.processCount()).isEqualTo(processes);
+
+        pids.forEach(p -> p.send("go"));
+
+        eventually().until(() -> node.stats().exitsByReason().get("normal") == processes);
+        assertThat(node.processCount()).isZero();
+        assertThat(node.stats().spawned()).isEqualTo(processes);
     }
 
+    @TestNode(schedulers = 1)
     @Test
-    void a_process_with_a_million_queued_messages_does_not_keep_another_from_answering() {
+    void a_process_with_a_million_queued_messages_does_not_keep_another_from_answering(Node node) {
         // One scheduler thread: the flooded process and the pinged one take turns on it.
-        try (Node node = Node.start(schedulers(1))) {
-            CountDownLatch release = new CountDownLatch(1);
-            Pid<String> flooded = node.spawn(Behaviors.receive(m -> {
-                if (m.equals("hold the scheduler")) {
-                    occupy(release);
-                }
-                return Behaviors.same();
-            }));
-            flooded.send("hold the scheduler");
-            eventually().until(() -> node.info(flooded).orElseThrow().status().equals("running"));
-            for (int i = 0; i < 1_000_000; i++) {
-                flooded.send("work");
+        CountDownLatch release = new CountDownLatch(1);
+        Pid<String> flooded = node.spawn(Behaviors.receive(m -> {
+            if (m.equals("hold the scheduler")) {
+                occupy(release);
             }
-            // answers with what the flooded process has handled and has still queued at that moment
-            Pid<Pid<long[]>> pinged = node.spawn(Behaviors.receive(replyTo -> {
-                ProcessInfo f = node.info(flooded).orElseThrow();
-                replyTo.send(new long[] {f.reductions(), f.mailbox()});
-                return Behaviors.same();
-            }));
-
-            CompletableFuture<long[]> pong = node.call(pinged, replyTo -> replyTo, WAIT);
-            release.countDown();
-
-            long[] floodedAtReply = await(pong);
-            assertThat(floodedAtReply[0]).as("messages the flooded process had handled").isLessThan(100_000);
-            assertThat(floodedAtReply[1]).as("messages it still had queued").isGreaterThan(900_000);
+            return Behaviors.same();
+        }));
+        flooded.send("hold the scheduler");
+        eventually().until(() -> node.info(flooded).orElseThrow().status().equals("running"));
+        for (int i = 0; i < 1_000_000; i++) {
+            flooded.send("work");
         }
+        // answers with what the flooded process has handled and has still queued at that moment
+        Pid<Pid<long[]>> pinged = node.spawn(Behaviors.receive(replyTo -> {
+            ProcessInfo f = node.info(flooded).orElseThrow();
+            replyTo.send(new long[] {f.reductions(), f.mailbox()});
+            return Behaviors.same();
+        }));
+
+        CompletableFuture<long[]> pong = node.call(pinged, replyTo -> replyTo, WAIT);
+        release.countDown();
+
+        long[] floodedAtReply = await(pong);
+        assertThat(floodedAtReply[0]).as("messages the flooded process had handled").isLessThan(100_000);
+        assertThat(floodedAtReply[1]).as("messages it still had queued").isGreaterThan(900_000);
     }
 
     @Test
@@ -135,24 +134,23 @@ class SchedulerTest {
         }
     }
 
+    @TestNode(schedulers = 2)
     @Test
-    void a_handler_that_keeps_one_scheduler_busy_does_not_stop_the_others() {
-        try (Node node = Node.start(schedulers(2))) {
-            CountDownLatch release = new CountDownLatch(1);
-            Pid<String> hog = node.spawn(Behaviors.receive(m -> {
-                occupy(release);
-                return Behaviors.same();
-            }));
-            try {
-                hog.send("compute for a long time");
-                eventually().until(() -> node.info(hog).orElseThrow().status().equals("running"));
+    void a_handler_that_keeps_one_scheduler_busy_does_not_stop_the_others(Node node) {
+        CountDownLatch release = new CountDownLatch(1);
+        Pid<String> hog = node.spawn(Behaviors.receive(m -> {
+            occupy(release);
+            return Behaviors.same();
+        }));
+        try {
+            hog.send("compute for a long time");
+            eventually().until(() -> node.info(hog).orElseThrow().status().equals("running"));
 
-                for (int i = 0; i < 100; i++) {
-                    assertThat(Probe.spawn(node).answers()).as("process %s answered", i).isTrue();
-                }
-            } finally {
-                release.countDown();
+            for (int i = 0; i < 100; i++) {
+                assertThat(Probe.spawn(node).answers()).as("process %s answered", i).isTrue();
             }
+        } finally {
+            release.countDown();
         }
     }
 

@@ -11,11 +11,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,19 +22,14 @@ import org.junit.jupiter.api.Timeout;
  * While a supervisor waits for a child to stop it handles nothing else: requests and exit signals
  * stay in its mailbox (selective receive) and are served afterwards, in the order they came.
  */
+@TestNode
 class BusySupervisorTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    BusySupervisorTest(Node node) {
+        this.node = node;
     }
 
     /** "slow" holds out until released (shutdown infinity); "w" is an ordinary worker. */

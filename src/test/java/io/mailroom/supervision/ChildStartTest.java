@@ -14,29 +14,23 @@ import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.process.ProcessContext;
+import io.mailroom.testing.TestNode;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Starting children: start_child on a static supervisor, and children whose start fails. */
+@TestNode
 class ChildStartTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    ChildStartTest(Node node) {
+        this.node = node;
     }
 
     /** A start function that fails on the calls whose number (from 1) {@code fails} says. */

@@ -9,13 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,21 +22,16 @@ import org.junit.jupiter.api.Timeout;
  * OTP's {@code terminate_dynamic_children}: a dynamic supervisor that stops signals all its children
  * first, then waits for all of them under one shutdown timer, and kills those left when it runs out.
  */
+@TestNode
 class DynamicShutdownTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
     private final ConcurrentLinkedQueue<String> shutdownErrors = new ConcurrentLinkedQueue<>();
     private Pid<Supervisor.Msg> sup;
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    DynamicShutdownTest(Node node) {
+        this.node = node;
     }
 
     private List<Pid<?>> startStubborn(Shutdown shutdown, String... ids) {

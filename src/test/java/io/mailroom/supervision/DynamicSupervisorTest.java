@@ -13,27 +13,21 @@ import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.process.SpawnOptions;
+import io.mailroom.testing.TestNode;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A dynamic supervisor (Elixir's DynamicSupervisor): children come and go with startChild and terminateChild. */
+@TestNode
 class DynamicSupervisorTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
     private Pid<Supervisor.Msg> sup;
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    DynamicSupervisorTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> startDynamic(SupervisorSpec spec) {

@@ -9,13 +9,12 @@ import io.mailroom.process.Behavior;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,20 +24,15 @@ import org.junit.jupiter.api.Timeout;
  * The failed child is then tried again as another restart ({@code try_again_restart}), which for
  * one_for_all stops and starts the whole group again, and for rest_for_one restarts from it on.
  */
+@TestNode
 class GroupRestartStartFailureTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
     private final ConcurrentLinkedQueue<String> startErrors = new ConcurrentLinkedQueue<>();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    GroupRestartStartFailureTest(Node node) {
+        this.node = node;
     }
 
     /** Fails on its second start only: its first restart. */

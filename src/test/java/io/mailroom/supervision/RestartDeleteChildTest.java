@@ -8,27 +8,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** OTP's {@code restart_child} and {@code delete_child}: only for a static child that is not running. */
+@TestNode
 class RestartDeleteChildTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    RestartDeleteChildTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> supervise(ChildSpec<?>... children) {

@@ -9,11 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,19 +21,14 @@ import org.junit.jupiter.api.Timeout;
  * processes and then itself. The termination reason for the supervisor itself in that case will be
  * shutdown."
  */
+@TestNode
 class RestartIntensityTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    RestartIntensityTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> startAbc(Intensity intensity) {

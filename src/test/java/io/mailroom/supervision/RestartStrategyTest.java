@@ -9,28 +9,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** OTP's restart strategies: one_for_one, one_for_all, rest_for_one. */
+@TestNode
 class RestartStrategyTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    RestartStrategyTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> start(Strategy strategy, String... ids) {

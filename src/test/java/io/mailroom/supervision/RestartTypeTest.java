@@ -12,27 +12,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** OTP's restart types: permanent, transient, temporary. */
+@TestNode
 class RestartTypeTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    RestartTypeTest(Node node) {
+        this.node = node;
     }
 
     /** A one_for_one supervisor of child "x" with the given restart type, and a bystander "y". */

@@ -13,11 +13,10 @@ import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.process.Signal;
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,20 +25,15 @@ import org.junit.jupiter.api.Timeout;
  * brutal_kill); {@code normal} and {@code {shutdown,Term}} are accepted only from a child that is not
  * permanent. Any other reason is reported as a {@code shutdown_error}.
  */
+@TestNode
 class ShutdownErrorTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    ShutdownErrorTest(Node node) {
+        this.node = node;
     }
 
     /** A child that traps exits and, asked to stop, ends with {@code reason} instead. */

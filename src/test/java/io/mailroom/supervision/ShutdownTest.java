@@ -9,29 +9,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** OTP's {@code shutdown}: brutal_kill, a timeout, infinity; and stopping a whole subtree. */
+@TestNode
 class ShutdownTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    ShutdownTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> supervise(ChildSpec<?>... children) {

@@ -10,13 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
-import io.mailroom.process.NodeConfig;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,24 +25,18 @@ import org.junit.jupiter.api.Timeout;
  * exit waits for that exit instead of racing the restart. The rooms supervisor's "look up or
  * start" is this request.
  */
+@TestNode(schedulers = 2) // two: one is held inside the supervisor's turn while the other runs the child
 class StartChildByNameTest {
 
     private static final String NAME = "room:lobby";
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
-    private Pid<Supervisor.Msg> sup;
+    private final Pid<Supervisor.Msg> sup;
 
-    @BeforeEach
-    void startNode() {
-        // two schedulers: one is held inside the supervisor's turn while the other runs the child
-        node = Node.start(NodeConfig.defaults().withSchedulers(2));
+    StartChildByNameTest(Node node) {
+        this.node = node;
         sup = Supervisor.start(node, SupervisorSpec.dynamic("rooms"));
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
     }
 
     private static ChildSpec<TestWorker.Cmd> lobby(Events events) {

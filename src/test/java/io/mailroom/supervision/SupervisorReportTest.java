@@ -11,30 +11,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestNode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** What a supervisor tells about itself: {@link SupervisorReport}, and its {@link SupervisorListener}. */
+@TestNode
 class SupervisorReportTest {
 
-    private Node node;
+    private final Node node;
     private final Events events = new Events();
 
-    @BeforeEach
-    void startNode() {
-        node = Node.start();
-    }
-
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    SupervisorReportTest(Node node) {
+        this.node = node;
     }
 
     private Pid<Supervisor.Msg> startAbc(Strategy strategy, SupervisorListener listener) {

@@ -1,8 +1,9 @@
 package io.mailroom.observe.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
+import static io.mailroom.testing.Waits.eventually;
 
+import io.mailroom.testing.TestNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.mailroom.process.Behavior;
 import io.mailroom.process.Behaviors;
@@ -20,21 +21,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Each supervisor decision a real supervisor reports lands in its own counter, tagged by supervisor. */
+@TestNode
 class SupervisorMetricsTest {
     private static final Duration CALL = Duration.ofSeconds(10);
 
-    private final Node node = Node.start();
+    private final Node node;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final SupervisorMetrics metrics = new SupervisorMetrics(registry, List.of("known"));
 
-    @AfterEach
-    void stopNode() {
-        node.shutdown();
+    SupervisorMetricsTest(Node node) {
+        this.node = node;
     }
 
     private double count(String name, String supervisor) {
@@ -85,8 +85,8 @@ class SupervisorMetricsTest {
         node.exit(first, ExitReason.of("boom"));
 
         // the failed start is retried as another restart, which succeeds (third start)
-        await().atMost(Duration.ofSeconds(10)).until(() -> starts.get() == 3);
-        await().atMost(Duration.ofSeconds(10)).until(() -> count("mailroom.supervisor.restarts", "flaky") == 2);
+        eventually().until(() -> starts.get() == 3);
+        eventually().until(() -> count("mailroom.supervisor.restarts", "flaky") == 2);
         assertThat(count("mailroom.supervisor.start.failures", "flaky")).isEqualTo(1);
         assertThat(count("mailroom.supervisor.shutdown.errors", "flaky")).isNaN();
     }
@@ -113,10 +113,10 @@ class SupervisorMetricsTest {
                 .withIntensity(Intensity.of(1, 3600)).withListener(metrics));
 
         node.exit(child(sup, "w"), ExitReason.of("one"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> count("mailroom.supervisor.restarts", "fragile") == 1);
+        eventually().until(() -> count("mailroom.supervisor.restarts", "fragile") == 1);
         node.exit(child(sup, "w"), ExitReason.of("two"));
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> node.info(sup).isEmpty());
+        eventually().until(() -> node.info(sup).isEmpty());
         assertThat(count("mailroom.supervisor.intensity.exceeded", "fragile")).isEqualTo(1);
         assertThat(count("mailroom.supervisor.restarts", "fragile")).isEqualTo(1);
     }
