@@ -61,7 +61,10 @@ public final class LoadGen {
     final String label;
     final String[] hosts;
     final int port;
-    final long serverPid;
+    /** The server's pids: several for a cluster, whose CPU and RSS are summed. */
+    final long[] serverPids;
+    /** Run with {@code start <key>} and {@code end <key>} around each measured window, if set. */
+    final String windowHook;
     final String jcmd;
     final Properties result = new Properties();
 
@@ -85,7 +88,12 @@ public final class LoadGen {
         this.label = conf.getOrDefault("label", "server");
         this.hosts = conf.getOrDefault("hosts", "127.0.0.1").split(",");
         this.port = Integer.parseInt(conf.getOrDefault("port", "8080"));
-        this.serverPid = Long.parseLong(conf.getOrDefault("pid", "0"));
+        String[] pids = conf.getOrDefault("pid", "0").split(",");
+        this.serverPids = new long[pids.length];
+        for (int i = 0; i < pids.length; i++) {
+            serverPids[i] = Long.parseLong(pids[i].trim());
+        }
+        this.windowHook = conf.get("window-hook");
         this.jcmd = conf.getOrDefault("jcmd", "jcmd");
         int threads = Integer.parseInt(conf.getOrDefault("threads", "4"));
         this.executor = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("ws-", 0).factory());
@@ -293,7 +301,15 @@ public final class LoadGen {
     // ---------------------------------------------------------------- server probes
 
     long rssKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + serverPid + "/status"))) {
+        long sum = 0;
+        for (long pid : serverPids) {
+            sum += rssKb(pid);
+        }
+        return sum;
+    }
+
+    static long rssKb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", ""));
             }
@@ -301,18 +317,37 @@ public final class LoadGen {
         throw new IOException("no VmRSS");
     }
 
-    /** The server's utime + stime, in ns. */
+    /** The server's utime + stime, in ns (summed over its pids). */
     long serverCpuNs() throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // fields 14, 15; CLK_TCK 100
+        long sum = 0;
+        for (long pid : serverPids) {
+            String[] f = stat(pid);
+            sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // fields 14, 15; CLK_TCK 100
+        }
+        return sum;
     }
 
     /** The server's stime alone (the kernel's share: socket writes and reads), in ns. */
     long serverSysNs() throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[12]) * 10_000_000L;
+        long sum = 0;
+        for (long pid : serverPids) {
+            sum += Long.parseLong(stat(pid)[12]) * 10_000_000L;
+        }
+        return sum;
+    }
+
+    /** /proc/<pid>/stat's fields from the third (state) on. */
+    static String[] stat(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    /** Runs the window hook with {@code phase key}, waiting for it (it only takes snapshots). */
+    void hook(String phase, String key) throws Exception {
+        if (windowHook != null) {
+            new ProcessBuilder(windowHook, phase, key).redirectErrorStream(true).inheritIO().start()
+                    .waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     static long ownCpuNs() {
@@ -320,8 +355,10 @@ public final class LoadGen {
     }
 
     void fullGc() throws Exception {
-        new ProcessBuilder(jcmd, String.valueOf(serverPid), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+        for (long pid : serverPids) {
+            new ProcessBuilder(jcmd, String.valueOf(pid), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(60, TimeUnit.SECONDS);
+        }
         Thread.sleep(2000);
     }
 
@@ -413,7 +450,8 @@ public final class LoadGen {
         }
     }
 
-    Window measure(double seconds) throws Exception {
+    Window measure(String key, double seconds) throws Exception {
+        hook("start", key);
         latency.getIntervalHistogram(); // resets
         long d0 = deliveries.sum();
         long s0 = sent.sum();
@@ -424,8 +462,10 @@ public final class LoadGen {
         Thread.sleep((long) (seconds * 1000));
         Histogram h = latency.getIntervalHistogram();
         long t1 = System.nanoTime();
-        return new Window((t1 - t0) / 1e9, deliveries.sum() - d0, sent.sum() - s0, h, serverCpuNs() - c0,
+        Window w = new Window((t1 - t0) / 1e9, deliveries.sum() - d0, sent.sum() - s0, h, serverCpuNs() - c0,
                 ownCpuNs() - g0, serverSysNs() - k0);
+        hook("end", key);
+        return w;
     }
 
     // ---------------------------------------------------------------- scenarios
@@ -489,7 +529,7 @@ public final class LoadGen {
             long d0 = duplicates.sum() + unexpected.sum();
             pacer.rate = rate;
             Thread.sleep(warm * 1000L);
-            Window w = measure(steady);
+            Window w = measure("load", steady);
             pacer.rate = 0;
             long lost = drain() - e0;
             long dups = duplicates.sum() + unexpected.sum() - d0;
@@ -512,11 +552,11 @@ public final class LoadGen {
                 long d0 = duplicates.sum() + unexpected.sum();
                 pacer.rate = rate;
                 Thread.sleep(warm * 1000L);
-                Window w = measure(steady);
+                String key = "ramp." + step;
+                Window w = measure(key, steady);
                 pacer.rate = 0;
                 long lost = drain() - e0;
                 long dups = duplicates.sum() + unexpected.sum() - d0;
-                String key = "ramp." + step;
                 report(key, w, lost, dups);
                 double p99 = w.latency().getValueAtPercentile(99) / 1000.0;
                 boolean pass = lost == 0 && dups == 0 && p99 < p99Limit
@@ -553,6 +593,9 @@ public final class LoadGen {
         put(key + ".server.sys.us.per.delivery", serverSysUs);
         put(key + ".deliveries.per.second", w.deliveriesPerSecond());
         put(key + ".sends.per.second", w.sent() / w.seconds());
+        put(key + ".window.seconds", w.seconds());
+        put(key + ".window.sent", w.sent());
+        put(key + ".window.deliveries", w.deliveries());
         put(key + ".p50.ms", p50);
         put(key + ".p99.ms", p99);
         put(key + ".max.ms", max);
@@ -575,8 +618,11 @@ public final class LoadGen {
     // ---------------------------------------------------------------- main
 
     /**
-     * {@code label=NAME port=8080 pid=SERVER_PID hosts=127.0.0.1,127.0.0.2 jcmd=PATH out=FILE
-     * scenarios=idle,load,ramp} and the scenario settings (idle.clients, load.rate, ramp.rates…).
+     * {@code label=NAME port=8080 pid=SERVER_PID[,PID…] hosts=127.0.0.1,127.0.0.2 jcmd=PATH out=FILE
+     * scenarios=idle,load,ramp [window-hook=PATH]} and the scenario settings (idle.clients, load.rate,
+     * ramp.rates…). Several pids (the nodes of a cluster) are summed; the window hook is run with
+     * {@code start <key>} and {@code end <key>} around every measured window (bench/cluster-load.sh
+     * takes Redis's and nginx's figures there).
      */
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("report")) {
