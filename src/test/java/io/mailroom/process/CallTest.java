@@ -7,6 +7,7 @@ import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.process.ProcessTesting.failureOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestClock;
 import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,18 +123,25 @@ class CallTest {
     }
 
     @Test
-    void a_call_with_no_reply_in_time_fails_with_a_timeout() {
+    @TestNode(testClock = true)
+    void a_call_with_no_reply_in_time_fails_with_a_timeout_and_not_before(TestClock clock) {
         Pid<Request> server = node.spawn(server());
 
         CompletableFuture<Integer> reply = node.<Request, Integer>call(server, Hold::new, Duration.ofMillis(20));
+        clock.advanceMillis(19);
+        assertThat(reply).as("at 19 ms").isNotDone();
+        clock.advanceMillis(1);
 
+        assertThat(reply).as("at 20 ms: the timer completed it before advance returned").isDone();
         assertThat(failureOf(reply)).isInstanceOf(TimeoutException.class);
     }
 
     @Test
-    void a_reply_after_the_timeout_is_dropped_and_counted() {
+    @TestNode(testClock = true)
+    void a_reply_after_the_timeout_is_dropped_and_counted(TestClock clock) {
         Pid<Request> server = node.spawn(server());
         CompletableFuture<Integer> reply = node.<Request, Integer>call(server, Hold::new, Duration.ofMillis(20));
+        clock.advanceMillis(20);
         assertThat(failureOf(reply)).isInstanceOf(TimeoutException.class);
         long droppedBefore = node.stats().messagesDropped();
 

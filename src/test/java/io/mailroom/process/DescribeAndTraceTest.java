@@ -6,6 +6,7 @@ import static io.mailroom.testing.Waits.eventually;
 import static io.mailroom.process.ProcessTesting.failureOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.testing.TestClock;
 import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
@@ -63,7 +64,8 @@ class DescribeAndTraceTest {
     }
 
     @Test
-    void a_busy_process_times_out_and_a_dead_one_fails_with_its_exit() throws Exception {
+    @TestNode(schedulers = 2, testClock = true)
+    void a_busy_process_times_out_and_a_dead_one_fails_with_its_exit(TestClock clock) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Pid<Object> busy = node.spawn(Behaviors.receive(m -> {
             try {
@@ -75,7 +77,11 @@ class DescribeAndTraceTest {
         }));
         busy.send("hold");
         eventually().until(() -> ((Cell<?>) busy).status().equals("running"));
-        assertThat(failureOf(node.describe(busy, Duration.ofMillis(200)))).isInstanceOf(TimeoutException.class);
+        CompletableFuture<?> described = node.describe(busy, Duration.ofMillis(200));
+        clock.advanceMillis(199);
+        assertThat(described).as("at 199 ms").isNotDone();
+        clock.advanceMillis(1);
+        assertThat(failureOf(described)).isInstanceOf(TimeoutException.class);
         release.countDown();
 
         Pid<Integer> ending = node.spawn(summing(0));

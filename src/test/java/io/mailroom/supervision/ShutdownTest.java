@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
+import io.mailroom.testing.TestClock;
 import io.mailroom.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,13 +51,22 @@ class ShutdownTest {
 
     @Test
     @Timeout(30)
-    void aChildThatIgnoresShutdownIsKilledWhenItsTimeoutRunsOut() {
+    @TestNode(testClock = true)
+    void aChildThatIgnoresShutdownIsKilledWhenItsTimeoutRunsOut(TestClock clock) {
         Pid<Supervisor.Msg> sup = supervise(stubbornWorker("s", events, Shutdown.timeout(Duration.ofMillis(100))));
         Pid<?> s = Trees.pid(node, sup, "s");
         CompletableFuture<ExitReason> exit = node.whenExited(s);
 
-        assertThat(join(Supervisor.terminateChild(node, sup, s, Trees.CALL))).isTrue();
+        CompletableFuture<Boolean> terminated = Supervisor.terminateChild(node, sup, s, Trees.CALL);
+        // once the child is asked to stop (the turns before have cancelled their calls' timers),
+        // two timers: the terminate call's own timeout and the supervisor's kill timer
+        eventually().until(() -> events.of("asked").contains("s:shutdown") && node.stats().pendingTimers() == 2);
+        clock.advanceMillis(99);
+        assertThat(exit).as("99 ms after the shutdown request").isNotDone();
+        assertThat(s.isAlive()).isTrue();
+        clock.advanceMillis(1);
 
+        assertThat(join(terminated)).isTrue();
         assertThat(join(exit)).isEqualTo(ExitReason.KILLED);
         assertThat(Trees.pids(node, sup)).containsEntry("s", null);
     }

@@ -2,19 +2,19 @@ package io.mailroom.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.concurrent.atomic.AtomicLong;
+import io.mailroom.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 /** The per-address token bucket on a clock the test moves: no waiting, exact token counts. */
 class AddressRateTest {
-    final AtomicLong now = new AtomicLong(1_000_000_000L);
+    final TestClock clock = new TestClock();
 
     AddressRate rate(double perSecond, int burst, int maxAddresses) {
-        return new AddressRate(perSecond, burst, maxAddresses, now::get);
+        return new AddressRate(perSecond, burst, maxAddresses, clock::nanoTime);
     }
 
     void advanceMillis(long millis) {
-        now.addAndGet(millis * 1_000_000L);
+        clock.advanceMillis(millis);
     }
 
     @Test
