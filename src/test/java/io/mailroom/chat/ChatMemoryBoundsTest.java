@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -68,6 +69,9 @@ class ChatMemoryBoundsTest {
     }
 
     @Test
+    @DisabledIfSystemProperty(named = "mailroom.test.cluster-mode", matches = "true", disabledReason =
+            "single node only: in cluster mode the budget drops the node's copy, the history stays in Redis"
+            + " (protocol.md §5: one history whichever node), so the room is still there (200, not 404)")
     void pastTheBudgetRoomsWithoutMembersLoseTheirHistoryLeastRecentlyUsedFirstAndSeqsCarryOn() {
         String kept = id("kept-");
         List<String> cold = new ArrayList<>();

@@ -114,7 +114,8 @@ class RoomChannelsShardingTest {
 
             // another node stores a message and a member joins there: both reach this node's feeds
             otherOrder.read(room, -1, 10, true).toCompletableFuture().join();
-            RoomOrder.Stored stored = otherOrder.append(room, "{\"seq\":", "}").toCompletableFuture().join();
+            RoomOrder.Stored stored = otherOrder.append(room, "post-1", "2026-12-04T00:00:00Z", "{\"seq\":", "}")
+                    .toCompletableFuture().join().stored();
             other.joined(room, "Ada").toCompletableFuture().join();
             Waits.eventually().until(() -> messages.size() == 1 && changes.size() == 1);
             assertThat(messages.get(0)).isEqualTo(stored);
