@@ -58,7 +58,7 @@ class ClusterMetricsTest {
             "mailroom_cluster_redis_up", "gauge",
             "mailroom_cluster_subscribed_rooms", "gauge",
             "mailroom_cluster_nodes", "gauge");
-    static final List<String> OPS = List.of("append", "read", "fill", "subscribe", "ping");
+    static final List<String> OPS = List.of("append", "read", "fill", "subscribe", "ping", "name");
 
     static TestCluster cluster;
     static RedisServer redis;
