@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lettuce.core.RedisClient;
 import io.mailroom.chat.NameClaims;
 import io.mailroom.chat.SessionDirectory;
+import io.mailroom.testing.Waits;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,8 +125,8 @@ class RedisNamesTest {
         assertThat(winners).hasSize(1);
         assertThat(winners.get(0).tookOver()).isTrue();
         assertThat(toldLatch.await(10, TimeUnit.SECONDS)).as("the old holder's node was told").isTrue();
-        Thread.sleep(200);
-        assertThat(told.get()).isEqualTo(1);
+        // told once, and no second notice follows
+        Awaitility.await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5)).until(() -> told.get() == 1);
 
         // the stale owner: cannot renew, and its release leaves the new claim alone
         assertThat(await(holderNode.renew(held.lease()))).isEqualTo(NameClaims.Renewal.LOST);
@@ -142,8 +144,8 @@ class RedisNamesTest {
         String key = name("cid");
         NameClaims.Won first = (NameClaims.Won) await(a.claim(key, "t1", null, () -> {}));
         assertThat(await(b.claim(key, "t2", null, () -> {}))).isInstanceOf(NameClaims.Taken.class);
-        Thread.sleep(500); // a's lease runs out, unrenewed
-        assertThat(redis.call("EXISTS", RedisNames.claimKey(key))).isEqualTo(0L);
+        // a's lease runs out, unrenewed
+        Waits.eventually().until(() -> Long.valueOf(0).equals(redis.call("EXISTS", RedisNames.claimKey(key))));
         NameClaims.Won second = (NameClaims.Won) await(b.claim(key, "t2", null, () -> {}));
         assertThat(second.lease().value()).isNotEqualTo(first.lease().value());
         long fence1 = Long.parseLong(first.lease().value().split(" ")[0]);
@@ -152,15 +154,15 @@ class RedisNamesTest {
 
         assertThat(await(a.renew(first.lease()))).isEqualTo(NameClaims.Renewal.LOST);
         a.release(first.lease());
-        Thread.sleep(100);
-        assertThat(redis.call("GET", RedisNames.claimKey(key))).isEqualTo(second.lease().value());
+        Awaitility.await().during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5))
+                .until(() -> second.lease().value().equals(redis.call("GET", RedisNames.claimKey(key))));
         // a renewal extends the lease; a release by the owner frees the name
         long before = (Long) redis.call("PTTL", RedisNames.claimKey(key));
-        Thread.sleep(50);
+        Waits.eventually().until(() -> (Long) redis.call("PTTL", RedisNames.claimKey(key)) < before);
         assertThat(await(b.renew(second.lease()))).isEqualTo(NameClaims.Renewal.HELD);
         assertThat((Long) redis.call("PTTL", RedisNames.claimKey(key))).isGreaterThan(before);
         b.release(second.lease());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+        Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> Long.valueOf(0).equals(redis.call("EXISTS", RedisNames.claimKey(key))));
     }
 }
