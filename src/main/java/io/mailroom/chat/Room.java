@@ -793,8 +793,12 @@ public final class Room {
         }
 
         private void publish(RoomLog.Member[] next) {
+            boolean emptied = next.length == 0 && roster.length > 0;
             roster = next;
             log.members(next);
+            if (emptied) {
+                chat.rooms().lastMemberLeft();
+            }
         }
 
         /** A member of this node left: the others here see it go, unless the name is still in the room on another node. */

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * message takes the total past {@code budget}, the history of rooms without members is dropped,
  * least recently used first, until the total is back under 90 % of it (so the scan, which looks at
  * every log, runs once per tenth of the budget at most). Rooms with members keep theirs, so each
- * keeps at least its last {@code capacity} messages. One thread drops at a time; the others go on.
+ * keeps at least its last {@code capacity} messages, and the total may pass the budget while they
+ * hold it; when a room's last member leaves, the drop runs again. One thread drops at a time; the others go on.
  *
  * <p>Every change of which log a room has (create, attach, free) runs inside
  * {@link ConcurrentHashMap#compute} on the room's key, so it is atomic per room and needs no lock
@@ -146,6 +147,17 @@ public final class RoomStore {
     public void append(RoomLog log, long seq, OutFrame frame) {
         long total = bytes.addAndGet(log.append(seq, frame));
         if (total > budget) {
+            dropLeastRecentlyUsed();
+        }
+    }
+
+    /**
+     * A room's last member has left: if the node is past its budget (rooms with members may take it
+     * there, and in cluster mode each room loads its copy of the shared history while a member
+     * waits for it), rooms without members give theirs back now rather than at the next message.
+     */
+    public void lastMemberLeft() {
+        if (bytes.get() > budget) {
             dropLeastRecentlyUsed();
         }
     }

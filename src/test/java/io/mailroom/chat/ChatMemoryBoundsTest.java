@@ -168,9 +168,6 @@ class ChatMemoryBoundsTest {
      * still store messages keep a log.
      */
     @Test
-    @DisabledIfSystemProperty(named = "mailroom.test.cluster-mode", matches = "true", disabledReason =
-            "KNOWN BUG in cluster mode (issue 10 note): the copies a room loads from Redis when it syncs can take"
-            + " the node's history past mailroom.chat.history-budget (24,742 B seen against 16,384 B); not fixed yet")
     void aSinceJoinFloodKeepsHistoryBytesAndLogsWithinTheBounds() {
         List<String> rooms = new ArrayList<>();
         try (ChatClient poster = ChatClient.welcomed(port, id("Filler"));
