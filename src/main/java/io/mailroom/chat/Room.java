@@ -230,8 +230,18 @@ public final class Room {
         Behavior<Msg> behavior() {
             Behavior<Msg> b = Behaviors.<Msg>receive(this::onMessage).onSignal(this::onSignal).describedBy(this::describe);
             return roster.length == 0
-                    ? b.receiveTimeout(chat.settings().roomIdleTimeout(), c -> Behaviors.stopped())
+                    ? b.receiveTimeout(chat.settings().roomIdleTimeout(), c -> idle())
                     : b;
+        }
+
+        /**
+         * The roster stayed empty for the idle timeout: the room stops, unless something is still on
+         * its way (cluster mode: a sync, a register or a post the store has not answered, requests
+         * waiting for them), for stopping then would leave a session's request unanswered.
+         */
+        private Behavior<Msg> idle() {
+            boolean busy = syncing || registering || unanswered > 0 || !waiting.isEmpty() || !acks.isEmpty();
+            return busy ? behavior() : Behaviors.stopped();
         }
 
         /** For the process page: who is in the room, the last seq it gave, and the epoch of its seqs. */
