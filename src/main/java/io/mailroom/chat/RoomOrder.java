@@ -9,9 +9,25 @@ import java.util.concurrent.CompletionStage;
  * there is none, and each {@link Room} orders its own messages in its {@link RoomLog}.
  *
  * <p>Every call is asynchronous: a room process never waits on it, it pipes the outcome to itself.
- * A stage that fails means the store could not be reached: nothing was stored.
+ * A stage that fails means the store could not be reached; for {@link #append}, nothing was stored
+ * if it failed with {@link NotStored}, and otherwise (its answer was lost, or came too late) the
+ * message may or may not be stored: only sending it again under its id can tell.
  */
 public interface RoomOrder {
+
+    /** An {@link #append} that certainly stored nothing: the store refused it before any of it ran. */
+    final class NotStored extends RuntimeException {
+        public NotStored(Throwable cause) {
+            super("not stored: " + cause.getMessage(), cause, false, false);
+        }
+    }
+
+    /** Whether an {@link #append} failing with {@code failure} (as its stage gives it) certainly stored nothing. */
+    static boolean notStored(Throwable failure) {
+        Throwable e = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return e instanceof NotStored;
+    }
 
     /** The room's shared history: its epoch, last seq, and stored frames from {@code firstSeq} on, oldest first. */
     record Snapshot(String epoch, long lastSeq, long firstSeq, List<String> frames) {}

@@ -2,6 +2,8 @@ package io.mailroom.cluster;
 
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -14,6 +16,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,7 +118,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     /** Room channels are shard channels (the server has them): SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE. */
     private final boolean sharded;
-    private final String append;
+    private final LuaScript append;
 
     private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics, Boolean sharded) {
         this.historySize = historySize;
@@ -123,7 +126,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         this.commands = client.connect();
         this.redis = commands.async();
         this.sharded = sharded != null ? sharded : hasShardChannels(commands.sync().info("server"));
-        this.append = script(APPEND);
+        this.append = LuaScript.of(script(APPEND));
         this.subscriptions = client.connectPubSub();
         subscriptions.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -271,8 +274,9 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     public CompletionStage<Posted> append(String room, String id, String ts, String prefix, String suffix) {
         String[] keys = {key(room, "meta"), key(room, "log"), key(room, "post:" + id)};
         return metrics.timed(ClusterMetrics.Op.APPEND,
-                        () -> redis.<List<Object>>eval(append, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
+                        () -> append.<List<Object>>run(redis, ScriptOutputType.MULTI, keys, newEpoch(), prefix, suffix,
                                 Integer.toString(historySize), channel(room), ts, Long.toString(POST_ID_TTL.toSeconds())))
+                .exceptionallyCompose(e -> CompletableFuture.failedStage(certainlyNotRun(e) ? new NotStored(e) : e))
                 .thenApply(r -> {
                     boolean repeat = (Long) r.get(4) == 1;
                     if (!repeat) {
@@ -283,6 +287,20 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
                             (String) r.get(3), repeat);
                 });
     }
+
+    /**
+     * Whether a command that failed this way certainly did nothing: refused before it was sent (the
+     * connection was down: commands are rejected, never queued) or refused by the server before it
+     * ran. A timeout, or a connection lost while the command was out, leaves it open.
+     */
+    static boolean certainlyNotRun(Throwable failure) {
+        Throwable e = LuaScript.unwrap(failure);
+        return e instanceof RedisCommandExecutionException
+                || (e instanceof RedisException && NOT_CONNECTED.equals(e.getMessage()));
+    }
+
+    /** Lettuce's refusal of a command while disconnected with {@code DisconnectedBehavior.REJECT_COMMANDS}. */
+    private static final String NOT_CONNECTED = "Currently not connected. Commands are rejected.";
 
     /** The command connection, shared with {@link RedisRoomPresence}: one connection keeps a room's writes in the order they were made. */
     RedisAsyncCommands<String, String> commands() {
