@@ -75,9 +75,23 @@ public final class Room {
     /** A message some node stored, as published. */
     private record Published(RoomOrder.Stored message) implements Msg {}
 
-    /** The store answered a local member's post: stored as a seq, or not reachable. */
-    private record Appended(Pid<Session.Msg> session, String ref, String ts, RoomOrder.Stored stored,
-                            Throwable failure) implements Msg {}
+    /** A local member's post on its way to the store, as sent (and sent again, under its id, while its outcome is unknown). */
+    private record Append(Pid<Session.Msg> session, String ref, String id, String ts, String prefix, String suffix,
+                          long firstSentNanos) {}
+
+    /** The store answered a local member's post: stored as a seq, or not (or the answer was lost). */
+    private record Appended(Append request, String ts, RoomOrder.Stored stored, Throwable failure) implements Msg {
+        Pid<Session.Msg> session() {
+            return request.session();
+        }
+
+        String ref() {
+            return request.ref();
+        }
+    }
+
+    /** Time to send again a post whose answer was lost. */
+    private record AppendAgain(Append request) implements Msg {}
 
     /** Messages from the stream that fill a gap in what was published (or the read failed). */
     private record Filled(RoomOrder.Snapshot snapshot, Throwable failure) implements Msg {}
@@ -110,6 +124,13 @@ public final class Room {
     static final java.time.Duration GAP_WAIT = java.time.Duration.ofMillis(50);
     /** How long after a failed sync the room tries again. */
     static final java.time.Duration RESYNC_WAIT = java.time.Duration.ofSeconds(1);
+    /** How long after a lost answer to a post the room sends it again. */
+    static final java.time.Duration APPEND_AGAIN_WAIT = java.time.Duration.ofMillis(250);
+    /**
+     * How long after its first sending a post whose answers are lost is sent again at most: well
+     * within {@link RoomOrder#POST_ID_TTL}, so that every resend is still told apart from a new post.
+     */
+    static final java.time.Duration APPEND_OUTCOME_WAIT = java.time.Duration.ofSeconds(20);
 
     /** The registered name of a room's process. */
     public static String processName(String room) {
@@ -308,6 +329,7 @@ public final class Room {
                 case Synced(var snapshot, var failure) -> synced(snapshot, failure);
                 case Published(var message) -> offer(message);
                 case Appended a -> appended(a);
+                case AppendAgain(var request) -> appendAgain(request);
                 case Filled(var snapshot, var failure) -> filled(snapshot, failure);
                 case CheckGap c -> {
                     gapCheckDue = false;
@@ -374,15 +396,22 @@ public final class Room {
                 String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
                 unanswered++;
                 unreplied++;
-                // a post the store holds already (sent again after a process of this room ended before
-                // answering it) comes back as first stored, with its seq and ts: one message, one ack
-                ctx.pipeToSelf(order.append(room, id, ts, around[0], around[1]),
-                        (posted, error) -> posted == null
-                                ? new Appended(session, ref, ts, null, error)
-                                : new Appended(session, ref, posted.ts(), posted.stored(), error));
+                append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime()));
             } else {
                 handle(msg);
             }
+        }
+
+        /**
+         * Sends a post to the store. One it holds already (sent again after a process of this room
+         * ended before answering it, or after an answer was lost) comes back as first stored, with its
+         * seq and ts: one message, one ack.
+         */
+        private void append(Append a) {
+            ctx.pipeToSelf(order.append(room, a.id(), a.ts(), a.prefix(), a.suffix()),
+                    (posted, error) -> posted == null
+                            ? new Appended(a, a.ts(), null, error)
+                            : new Appended(a, posted.ts(), posted.stored(), error));
         }
 
         /** Subscribes (again) and reads the store's history: nothing is done until it is in. */
@@ -570,12 +599,27 @@ public final class Room {
         }
 
         private void appended(Appended a) {
-            unreplied--;
             if (a.failure() != null) {
-                unanswered--;
-                a.session().send(new Session.Unavailable(room, a.ref(), false));
+                if (RoomOrder.notStored(a.failure())) {
+                    unreplied--;
+                    unanswered--;
+                    a.session().send(new Session.Unavailable(room, a.ref(), false));
+                    deliverAhead();
+                } else if (System.nanoTime() - a.request().firstSentNanos() < APPEND_OUTCOME_WAIT.toNanos()) {
+                    // stored or not, the store did not say: its publication, if any, waits in ahead (the
+                    // post stays unreplied) until a resend under its id gets the answer
+                    ctx.sendAfter(new AppendAgain(a.request()), APPEND_AGAIN_WAIT);
+                } else {
+                    unreplied--;
+                    unanswered--;
+                    ctx.log().warn("room {}: the store did not answer whether a post of {} was stored in {}",
+                            room, a.session(), APPEND_OUTCOME_WAIT);
+                    a.session().send(new Session.OutcomeUnknown(room));
+                    deliverAhead();
+                }
                 return;
             }
+            unreplied--;
             if (a.stored().epoch().equals(log.epoch()) && a.stored().seq() <= log.lastSeq()) {
                 unanswered--; // delivered already (the log was rebased past it): acknowledged now
                 a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref()));
@@ -585,6 +629,17 @@ public final class Room {
             if (a.stored().frame() != null) {
                 offer(a.stored());
             } // else a repeat the history no longer holds: delivered from the stream, or lost with it
+            deliverAhead();
+        }
+
+        /** A post whose answer was lost goes again, unless its sender is no longer here to be answered. */
+        private void appendAgain(Append request) {
+            if (indexOf(request.session()) >= 0) {
+                append(request);
+                return;
+            }
+            unreplied--; // gone: if the store holds it, the others get it from the publication
+            unanswered--;
             deliverAhead();
         }
 

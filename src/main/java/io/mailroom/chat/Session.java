@@ -90,6 +90,14 @@ public final class Session {
      */
     record Unavailable(String room, String ref, boolean join) implements Msg {}
 
+    /**
+     * A room could not learn from the store whether a {@link Room.Post} of this session was stored:
+     * its answers were lost for {@link Room#APPEND_OUTCOME_WAIT}. Neither {@code ack} nor
+     * {@code unavailable} would be true, so the session ends (1013); the client's {@code since}
+     * join on its next connection shows whether the message is there.
+     */
+    record OutcomeUnknown(String room) implements Msg {}
+
     /** A room's answer to {@link Room.Rejoin}: the stored messages from {@code firstSeq} on. */
     record Rejoined(String room, long firstSeq, List<OutFrame> missed) implements Msg {}
 
@@ -388,6 +396,13 @@ public final class Session {
                         forgetIfDone(l);
                     }
                     error("unavailable", "the room cannot be reached now (its store is away): nothing was done; try again", ref);
+                }
+                case OutcomeUnknown(var room) -> {
+                    ctx.log().warn("session {}: room {} cannot say whether a message was stored; closing", user, room);
+                    error("unavailable", "the store of room " + room + " did not answer whether a message was stored:"
+                            + " connect again and join with since to see", null);
+                    socket.close(1013, "unavailable");
+                    ending = true;
                 }
                 case Rejoined(var room, var firstSeq, var missed) -> {
                     RoomLink l = rooms.get(room);

@@ -14,13 +14,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * A TCP forwarder on a free port of 127.0.0.1 to a target port, for cutting one node off from
  * Redis while the others keep it: {@link #cut()} drops every connection through it and closes
  * each new one at once (as a network partition with resets would), {@link #restore()} lets
- * connections through again. Plain blocking sockets, two threads per connection.
+ * connections through again; {@link #holdAnswers()} passes requests on but holds back what the
+ * target answers (a server that does the work and whose answers are lost or late). Plain blocking
+ * sockets, two threads per connection.
  */
 public final class TcpProxy implements AutoCloseable {
     private final int target;
     private final ServerSocket server;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean cut;
+    private volatile boolean holding;
     private volatile boolean closed;
 
     private TcpProxy(int target) throws IOException {
@@ -58,9 +61,15 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** Lets connections through again. */
+    /** Lets connections through again, answers too. */
     public void restore() {
         cut = false;
+        holding = false;
+    }
+
+    /** From now on what the target sends back waits in the proxy (requests still go through), until {@link #restore()} or {@link #cut()}. */
+    public void holdAnswers() {
+        holding = true;
     }
 
     private void accept() {
@@ -79,24 +88,29 @@ public final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                 open.add(client);
                 open.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             } catch (IOException e) {
                 closeQuietly(client);
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean answers) {
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    while (answers && holding && !cut && !closed) {
+                        Thread.sleep(1);
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // one side went: both go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 closeQuietly(from);
                 closeQuietly(to);
