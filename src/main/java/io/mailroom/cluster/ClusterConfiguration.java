@@ -63,11 +63,12 @@ public class ClusterConfiguration {
 
     /**
      * Names across nodes; shares the order's connections, so it closes first (freeing this node's
-     * names). Leases last {@code presence-ttl}: a node that dies loses its names within it, as its members.
+     * names). Leases last {@code name-lease} (by default {@code presence-ttl}: a node that dies loses its
+     * names within it, as its members).
      */
     @Bean(destroyMethod = "close")
     public RedisNames redisNames(RedisRoomOrder order, ClusterMetrics metrics, ClusterProperties cluster) {
-        return RedisNames.start(order, metrics, cluster.presenceTtl(), cluster.redis().timeout());
+        return RedisNames.start(order, metrics, cluster.nameLeaseOrTtl(), cluster.redis().timeout());
     }
 
     @Bean("redis")

@@ -59,6 +59,7 @@ class SettingsValidationTest {
         "mailroom.counters.call-timeout, 0s, must be longer than or equal to",
         "mailroom.rooms.within-seconds, 0, must be greater than 0",
         "mailroom.cluster.presence-ttl, 100ms, must be longer than or equal to",
+        "mailroom.cluster.name-lease, 100ms, must be longer than or equal to",
     })
     void aBadValueStopsStartUpNamingTheProperty(String property, String value, String reason) {
         Throwable failure = startWith("--" + property + "=" + value);
