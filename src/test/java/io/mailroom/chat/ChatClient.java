@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.awaitility.core.ConditionFactory;
 import tools.jackson.databind.JsonNode;
@@ -154,6 +155,24 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
     ChatClient say(String room, String text, String ref) {
         return send(ref == null ? Map.of("type", "send", "room", room, "text", text)
                 : Map.of("type", "send", "room", room, "text", text, "ref", ref));
+    }
+
+    /**
+     * Sends {@code text} until it is acked and returns its seq: a node back from a Redis outage
+     * refuses with {@code unavailable} until its room has caught up (protocol.md §5); any other
+     * answer, or no ack within {@link #WAIT}, fails.
+     */
+    long sayUntilAcked(String room, String text, String ref) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            JsonNode answer = say(room, text, ref).next();
+            if (answer.get("type").asString().equals("ack")) {
+                return answer.get("seq").asLong();
+            }
+            assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
+            assertThat(deadline - System.nanoTime()).as("acked within %s", WAIT).isPositive();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
     }
 
     /** Joins and reads the {@code joined}. */

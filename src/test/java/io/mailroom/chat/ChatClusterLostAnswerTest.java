@@ -117,15 +117,7 @@ class ChatClusterLostAnswerTest {
             } finally {
                 proxy.restore();
             }
-            long seq = -1;
-            while (seq < 0) {
-                JsonNode answer = ada.say(room, "back", "b").next();
-                if (answer.get("type").asString().equals("ack")) {
-                    seq = answer.get("seq").asLong();
-                } else {
-                    assertThat(answer.get("code").asString()).isEqualTo("unavailable");
-                }
-            }
+            long seq = ada.sayUntilAcked(room, "back", "b");
             assertThat(seq).as("no refused send was stored").isEqualTo(1);
             assertThat(bob.expect("message").get("text").asString()).isEqualTo("back");
             List<Long> stored = ChatLimitsTest.seqs(

@@ -278,16 +278,7 @@ class ChatClusterNamesTest {
                 assertThat(failed).as("failed renewals during the cut, each retried within 250 ms").isGreaterThanOrEqualTo(3);
 
                 // the session stays, its name stays held, and it works again once Redis is back
-                long seq = -1;
-                while (seq < 0) {
-                    JsonNode answer = f.say(room, "still here", "s").next();
-                    if (answer.get("type").asString().equals("ack")) {
-                        seq = answer.get("seq").asLong();
-                    } else {
-                        assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
-                        sleep(50);
-                    }
-                }
+                long seq = f.sayUntilAcked(room, "still here", "s");
                 System.out.printf("names: sends acked again %d ms after the cut began%n",
                         Duration.ofNanos(System.nanoTime() - cutAt).toMillis());
                 assertThat(g.skipTo(m -> m.get("type").asString().equals("message")).get("seq").asLong()).isEqualTo(seq);

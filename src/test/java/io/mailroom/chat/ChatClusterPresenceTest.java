@@ -286,15 +286,7 @@ class ChatClusterPresenceTest {
                 // Dan's node never lost Ada: he hears nothing of her
                 assertThat(d.pending()).noneMatch(f -> f.get("type").asString().equals("presence"));
                 // and the room works across both again
-                long seq = -1;
-                while (seq < 0) {
-                    JsonNode answer = d.say(room, "back", "r").next();
-                    if (answer.get("type").asString().equals("ack")) {
-                        seq = answer.get("seq").asLong();
-                    } else {
-                        assertThat(answer.get("code").asString()).isEqualTo("unavailable");
-                    }
-                }
+                long seq = d.sayUntilAcked(room, "back", "r");
                 assertThat(a.expect("message").get("seq").asLong()).isEqualTo(seq);
             } finally {
                 three.close();
