@@ -3,9 +3,14 @@ package io.mailroom.cluster;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.mailroom.config.ChatProperties;
 import io.mailroom.config.ClusterProperties;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -21,6 +26,20 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(prefix = "mailroom.cluster.redis", name = "url")
 public class ClusterConfiguration {
+    /** The longest wait between two tries to reach Redis again (Lettuce's own default doubles up to 30 s). */
+    public static final Duration RECONNECT_AT_MOST = Duration.ofSeconds(1);
+
+    /**
+     * Lettuce's threads and timers, with tries to reconnect at most {@link #RECONNECT_AT_MOST}
+     * apart: a node is back within about a second of Redis however long Redis was away (a try costs
+     * one refused TCP connect per connection). Shut down after the client, which uses them.
+     */
+    @Bean(destroyMethod = "shutdown")
+    public ClientResources redisResources() {
+        return DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ZERO, RECONNECT_AT_MOST, 2, TimeUnit.MILLISECONDS))
+                .build();
+    }
 
     /**
      * Commands are refused at once while disconnected (never queued for later: a send answered
@@ -28,8 +47,8 @@ public class ClusterConfiguration {
      * the client reconnects by itself, and re-subscribes.
      */
     @Bean(destroyMethod = "shutdown")
-    public RedisClient redisClient(ClusterProperties properties) {
-        RedisClient client = RedisClient.create(properties.redis().url());
+    public RedisClient redisClient(ClientResources redisResources, ClusterProperties properties) {
+        RedisClient client = RedisClient.create(redisResources, properties.redis().url());
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
