@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * least recently used first, until the total is back under 90 % of it (so the scan, which looks at
  * every log, runs once per tenth of the budget at most). Rooms with members keep theirs, so each
  * keeps at least its last {@code capacity} messages, and the total may pass the budget while they
- * hold it; when a room's last member leaves, the drop runs again. One thread drops at a time; the others go on.
+ * hold it; when a room's last member leaves, the drop runs again. One thread drops at a time; the
+ * others go on, and it drops once more for what they added meanwhile.
  *
  * <p>Every change of which log a room has (create, attach, free) runs inside
  * {@link ConcurrentHashMap#compute} on the room's key, so it is atomic per room and needs no lock
@@ -55,6 +56,8 @@ public final class RoomStore {
     private final long lowWater;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicBoolean dropping = new AtomicBoolean();
+    /** Set by a thread that wanted to drop while another was at it: drop once more. */
+    private final AtomicBoolean dropAgain = new AtomicBoolean();
     /** Epochs are this node's random prefix and a serial: unique per log, unguessable across restarts. */
     private final String node = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
     private final AtomicLong epochs = new AtomicLong();
@@ -162,31 +165,41 @@ public final class RoomStore {
         }
     }
 
-    /** Drops the history of rooms without members, least recently used first, down to the low-water mark. */
+    /**
+     * Drops the history of rooms without members, least recently used first, down to the low-water
+     * mark. A thread that finds another dropping leaves it a note and goes on; the dropper reads the
+     * note after letting go and drops again, so bytes that came in meanwhile are not left past the
+     * budget until the next append (Caffeine's drain status, in two flags).
+     */
     private void dropLeastRecentlyUsed() {
-        if (!dropping.compareAndSet(false, true)) {
-            return; // another thread is at it
+        dropAgain.set(true);
+        while (dropAgain.get() && dropping.compareAndSet(false, true)) {
+            try {
+                dropAgain.set(false);
+                dropPass();
+            } finally {
+                dropping.set(false);
+            }
         }
-        try {
-            List<RoomLog> candidates = new ArrayList<>();
-            for (RoomLog log : logs.values()) {
-                if (log.members().length == 0 && log.stored() > 0) {
-                    candidates.add(log);
-                }
+    }
+
+    private void dropPass() {
+        List<RoomLog> candidates = new ArrayList<>();
+        for (RoomLog log : logs.values()) {
+            if (log.members().length == 0 && log.stored() > 0) {
+                candidates.add(log);
             }
-            candidates.sort(Comparator.comparingLong(RoomLog::lastUsed));
-            for (RoomLog log : candidates) {
-                if (bytes.get() <= lowWater) {
-                    break;
-                }
-                long freed = log.dropHistoryIfNoMembers();
-                if (freed > 0) {
-                    bytes.addAndGet(-freed);
-                    logs.computeIfPresent(log.room(), (r, current) -> current == log ? freeIfUnused(current) : current);
-                }
+        }
+        candidates.sort(Comparator.comparingLong(RoomLog::lastUsed));
+        for (RoomLog log : candidates) {
+            if (bytes.get() <= lowWater) {
+                break;
             }
-        } finally {
-            dropping.set(false);
+            long freed = log.dropHistoryIfNoMembers();
+            if (freed > 0) {
+                bytes.addAndGet(-freed);
+                logs.computeIfPresent(log.room(), (r, current) -> current == log ? freeIfUnused(current) : current);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.mailroom.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static io.mailroom.chat.ChatClient.await;
 
+import io.mailroom.cluster.ClusterModeRedis;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,20 @@ class ChatMemoryBoundsTest {
     /** After every stored message: the total is within the budget, or nothing but member rooms' history is left. */
     private void withinBudget() {
         assertThat(store.historyBytes()).isLessThanOrEqualTo(Math.max(BUDGET, memberBytes()));
+    }
+
+    /**
+     * {@link #withinBudget()} while other rooms may be storing: on one node a join stores nothing;
+     * in cluster mode the other rooms joined at once load their copies from Redis meanwhile, and a
+     * copy's message may be in before the drop it sets off (a few hundred bytes past, for a moment).
+     */
+    private void withinBudgetWhileRoomsLoad() {
+        if (ClusterModeRedis.enabled()) {
+            await("within the budget once the drop is done")
+                    .until(() -> store.historyBytes() <= Math.max(BUDGET, memberBytes()));
+        } else {
+            withinBudget();
+        }
     }
 
     private long prometheus(String metric) {
@@ -193,7 +208,7 @@ class ChatMemoryBoundsTest {
                     // 25 sent, 20 stored at most: every since:0 join of these rooms is truncated
                     assertThat(joined.get("truncated").asBoolean()).isTrue();
                     assertThat(seqs).hasSizeLessThanOrEqualTo(20).allMatch(s -> s > 5 && s <= 25);
-                    withinBudget();
+                    withinBudgetWhileRoomsLoad();
                 }
                 for (String room : rooms) {
                     reader.leave(room);

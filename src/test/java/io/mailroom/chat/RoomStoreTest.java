@@ -6,6 +6,14 @@ import io.mailroom.process.Behaviors;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import io.mailroom.testing.TestNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,5 +83,47 @@ class RoomStoreTest {
         store.lastMemberLeft();
         assertThat(store.historyBytes()).isEqualTo(900);
         assertThat(log.stored()).isEqualTo(9);
+    }
+
+    /**
+     * Many room processes appending at once to rooms without members: whichever thread drops, the
+     * node ends within its budget once the last append is in. A thread that finds another dropping
+     * goes on, so the dropper must run again for what came meanwhile; it did not, and the node
+     * could stay past its budget until the next append.
+     */
+    @RepeatedTest(20)
+    void concurrentAppendsEndWithinTheBudget() throws Exception {
+        RoomStore store = new RoomStore(20, 2_000);
+        int rooms = 8;
+        RoomLog[] logs = new RoomLog[rooms];
+        for (int r = 0; r < rooms; r++) {
+            logs[r] = store.attach("busy-" + r, session());
+        }
+        CyclicBarrier start = new CyclicBarrier(rooms);
+        ExecutorService pool = Executors.newFixedThreadPool(rooms);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int r = 0; r < rooms; r++) {
+                RoomLog log = logs[r];
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= 2_000; i++) {
+                        store.append(log, i, frame(i)); // one writer per log, as its room process
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long stored = 0;
+        for (RoomLog log : logs) {
+            stored += log.bytes();
+        }
+        assertThat(store.historyBytes()).as("the counter is the logs' sum").isEqualTo(stored);
+        assertThat(store.historyBytes()).isLessThanOrEqualTo(store.budget());
     }
 }
