@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.awaitility.core.ConditionFactory;
 import tools.jackson.databind.JsonNode;
@@ -163,16 +163,17 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
      * answer, or no ack within {@link #WAIT}, fails.
      */
     long sayUntilAcked(String room, String text, String ref) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
+        AtomicLong seq = new AtomicLong(-1);
+        await("an ack for " + ref).pollInterval(Duration.ofMillis(50)).until(() -> {
             JsonNode answer = say(room, text, ref).next();
             if (answer.get("type").asString().equals("ack")) {
-                return answer.get("seq").asLong();
+                seq.set(answer.get("seq").asLong());
+                return true;
             }
             assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
-            assertThat(deadline - System.nanoTime()).as("acked within %s", WAIT).isPositive();
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-        }
+            return false;
+        });
+        return seq.get();
     }
 
     /** Joins and reads the {@code joined}. */
