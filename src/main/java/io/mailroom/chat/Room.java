@@ -75,9 +75,16 @@ public final class Room {
     /** A message some node stored, as published. */
     private record Published(RoomOrder.Stored message) implements Msg {}
 
-    /** A local member's post on its way to the store, as sent (and sent again, under its id, while its outcome is unknown). */
+    /**
+     * A local member's post on its way to the store, as sent (and sent again, under its id, while its
+     * outcome is unknown: {@code resent}, for then a sending refused unsent says nothing of the earlier ones).
+     */
     private record Append(Pid<Session.Msg> session, String ref, String id, String ts, String prefix, String suffix,
-                          long firstSentNanos) {}
+                          long firstSentNanos, boolean resent) {
+        Append again() {
+            return new Append(session, ref, id, ts, prefix, suffix, firstSentNanos, true);
+        }
+    }
 
     /** The store answered a local member's post: stored as a seq, or not (or the answer was lost). */
     private record Appended(Append request, String ts, RoomOrder.Stored stored, Throwable failure) implements Msg {
@@ -368,8 +375,8 @@ public final class Room {
         private void drain() {
             while (!waiting.isEmpty() && !syncing && !registering) {
                 Msg next = waiting.peekFirst();
-                boolean post = next instanceof Post;
-                if (unanswered > 0 && !(post && synced)) {
+                // a post need not wait for the posts before it: stored in order, or (store away) refused at once
+                if (unanswered > 0 && !(next instanceof Post)) {
                     return; // answered after the posts before it
                 }
                 waiting.pollFirst();
@@ -396,7 +403,7 @@ public final class Room {
                 String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
                 unanswered++;
                 unreplied++;
-                append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime()));
+                append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime(), false));
             } else {
                 handle(msg);
             }
@@ -600,7 +607,7 @@ public final class Room {
 
         private void appended(Appended a) {
             if (a.failure() != null) {
-                if (RoomOrder.notStored(a.failure())) {
+                if (RoomOrder.notStored(a.failure()) && !a.request().resent()) {
                     unreplied--;
                     unanswered--;
                     a.session().send(new Session.Unavailable(room, a.ref(), false));
@@ -635,7 +642,7 @@ public final class Room {
         /** A post whose answer was lost goes again, unless its sender is no longer here to be answered. */
         private void appendAgain(Append request) {
             if (indexOf(request.session()) >= 0) {
-                append(request);
+                append(request.again());
                 return;
             }
             unreplied--; // gone: if the store holds it, the others get it from the publication

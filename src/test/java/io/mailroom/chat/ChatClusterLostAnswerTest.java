@@ -9,6 +9,7 @@ import io.mailroom.cluster.TestCluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,6 +98,49 @@ class ChatClusterLostAnswerTest {
         }
     }
 
+    /**
+     * The connection drops while a stored post's answer is out, and stays down: each resend is
+     * refused unsent, which says nothing of the first sending, so the sender is still told nothing
+     * (not {@code unavailable}: it is stored) until Redis is back and a resend learns its seq. A post
+     * made meanwhile does not wait behind it: the store is away, so it is refused at once.
+     */
+    @Test
+    void resendsRefusedWhileDisconnectedLeaveTheOutcomeOpenAndLaterPostsAreRefusedAtOnce() {
+        String room = "resend-refused";
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bo");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ad")) {
+            bob.joined(room);
+            ada.joined(room);
+            bob.expect("presence");
+            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+
+            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
+            proxy.holdAnswers();
+            try {
+                ada.say(room, "stored, answer lost", "2");
+                assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
+                proxy.cut();
+                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+                // resends go every 250 ms and are refused unsent: a second's worth, and still no answer
+                Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                        .until(() -> ada.pending().isEmpty());
+                JsonNode refused = ada.say(room, "while cut off", "3").next();
+                assertThat(refused.get("type").asString() + " " + refused.path("code").asString() + " "
+                        + refused.path("ref").asString()).isEqualTo("error unavailable 3");
+            } finally {
+                proxy.restore();
+            }
+            JsonNode ack = ada.expect("ack");
+            assertThat(ack.get("ref").asString() + " " + ack.get("seq").asLong()).isEqualTo("2 2");
+            assertThat(ada.sayUntilAcked(room, "after", "4")).isEqualTo(3);
+            assertThat(bob.expect("message").get("text").asString()).isEqualTo("after");
+            assertThat(ChatLimitsTest.seqs(Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body()))
+                    .containsExactly(1L, 2L, 3L);
+            assertThat(bob.pending()).isEmpty();
+        }
+    }
+
     @Test
     void aSendRefusedWhileDisconnectedIsUnavailableAndNotStored() {
         String room = "refused";
@@ -123,6 +167,58 @@ class ChatClusterLostAnswerTest {
             List<Long> stored = ChatLimitsTest.seqs(
                     Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body());
             assertThat(stored).containsExactly(1L);
+        }
+    }
+
+    /**
+     * Answers lost for good: past {@link Room#APPEND_OUTCOME_WAIT} of resends without an answer the
+     * sender gets {@code unavailable} without {@code ref} and its connection is closed 1013, and the
+     * post, stored once by the first sending, is in the log once. The node here holds its names and
+     * presence for a minute, so that neither closes the session first.
+     */
+    @Test
+    void aSendWhoseAnswersStayLostClosesTheSenderAfterTheOutcomeWaitAndIsStoredOnce() throws Exception {
+        String room = "lost-for-good";
+        try (TcpProxy held = TcpProxy.to(redis.port());
+             ConfigurableApplicationContext node = TestCluster.node(held.redisUrl(),
+                     "mailroom.cluster.redis.timeout=" + TIMEOUT.toMillis() + "ms",
+                     "mailroom.cluster.presence-ttl=60s", "mailroom.cluster.name-lease=60s");
+             ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Ben");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(node), "Ann")) {
+            bob.joined(room);
+            ada.joined(room);
+            bob.expect("presence");
+            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+
+            held.holdAnswers();
+            long sentAt = System.nanoTime();
+            ada.say(room, "never answered", "2");
+            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
+            ChatClient.Received error = ada.nextReceived();
+            Duration after = Duration.ofNanos(error.at() - sentAt);
+            assertThat(error.json().get("type").asString()).isEqualTo("error");
+            assertThat(error.json().get("code").asString()).isEqualTo("unavailable");
+            assertThat(error.json().has("ref")).as("the outcome of which send is unknown: no ref").isFalse();
+            assertThat(after).as("given up after the outcome wait, not before")
+                    .isBetween(Room.APPEND_OUTCOME_WAIT, Room.APPEND_OUTCOME_WAIT.plusSeconds(5));
+            assertThat(ada.awaitClose()).isEqualTo(1013);
+            assertThat(ada.closeReason()).isEqualTo("unavailable");
+            held.cut(); // the held answers go with the connection, and the node connects again
+            held.restore();
+
+            // some 80 resends under its id, and the post is in the log once, delivered once
+            JsonNode history = Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body();
+            assertThat(ChatLimitsTest.seqs(history)).containsExactly(1L, 2L);
+            assertThat(bob.say(room, "next", "b").skipTo(f -> f.get("type").asString().equals("ack"))
+                    .get("seq").asLong()).isEqualTo(3);
+            // Ann's presence leave comes when her node can write it: anywhere among Bob's frames
+            ChatClient.await("Ann's leave").until(() -> bob.all().stream()
+                    .anyMatch(r -> r.json().path("event").asString("").equals("leave")));
+            assertThat(bob.all()).as("Bob's frames: seq 2 once, and nothing but Ann's leave besides")
+                    .extracting(r -> r.json().get("type").asString() + " " + r.json().path("seq").asLong())
+                    .containsExactlyInAnyOrder("welcome 0", "joined 0", "presence 0", "message 1", "message 2",
+                            "ack 3", "presence 0");
         }
     }
 }
