@@ -39,8 +39,10 @@ import tools.jackson.databind.JsonNode;
  * rooms while faults come one after another: a node cut off from Redis ({@code cut}: its proxy
  * drops every connection, as a partition with resets would), Redis stopped ({@code stop}: with
  * {@code SHUTDOWN SAVE}, back with its data, as a restarted Redis with persistence), and a node
- * killed ({@code kill}: cut off first, so nothing of its shutdown reaches Redis, then its context
- * closed; its members reconnect to a survivor with {@code resume} and {@code since}, as the UI does).
+ * killed ({@code kill}: a fresh node is started, then the oldest live node is cut off first, so
+ * nothing of its shutdown reaches Redis, and its context closed; its members reconnect to the live
+ * nodes in turn with {@code resume} and {@code since}, as the UI does). So any number of kills
+ * leaves two live nodes with members of every room on each.
  *
  * <p>The ground truth is Redis's own stream of each room, read after the run. Checked:
  * <ol>
@@ -65,7 +67,7 @@ class ClusterChaosTest {
      * The run's size; the defaults are CI's (about 40 s of chaos). {@code up} and {@code down} are
      * measured in sends: each phase lasts until as many sends are acked (up) or refused (down) as
      * {@code sendRate} makes in that time. {@code faults}: {@code cut}, {@code stop} and {@code kill},
-     * in order; a cut takes the live nodes in turn, a kill the first live node, while another lives.
+     * in order; a cut takes the live nodes in turn, a kill the oldest live node (after starting its replacement).
      */
     record Settings(int clients, int rooms, int sendRate, List<String> faults, Duration up, Duration down, long seed) {
         static Settings fromSystemProperties() {
@@ -186,16 +188,22 @@ class ClusterChaosTest {
                         redis.start();
                     }
                     case "kill" -> {
-                        assertThat(live).as("a node to survive the kill").hasSizeGreaterThan(1);
+                        // a fresh node first, as an orchestrator replaces a dead one: two live nodes after each kill
+                        proxies.add(TcpProxy.to(redis.port()));
+                        nodes.add(node(proxies.getLast().redisUrl()));
+                        ports.add(port(nodes.getLast()));
+                        live.add(nodes.size() - 1);
                         int n = live.remove(0);
                         tally.kills++;
                         proxies.get(n).cut(); // dead to Redis first: nothing of its shutdown reaches it
                         outages.add(new Outage(n, System.nanoTime(), Long.MAX_VALUE));
                         nodes.get(n).close();
-                        int survivor = live.get(0);
+                        // its members over the live nodes in turn, so rooms keep members on both
+                        int next = 0;
                         for (Member m : members) {
                             if (m.node == n) {
-                                m.reconnect(survivor, ports.get(survivor), roomsOf.get(m), epochs);
+                                int to = live.get(next++ % live.size());
+                                m.reconnect(to, ports.get(to), roomsOf.get(m), epochs);
                                 tally.reconnects++;
                             }
                         }
