@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * else holds the name then.
  *
  * <p>Commands share {@link RedisRoomOrder}'s connections and are Lettuce's async ones: nothing here
- * blocks a caller. Every round trip is timed as {@code op="name"}.
+ * blocks a caller. The scripts go by their SHA-1 ({@link LuaScript}), so a renewal, each session's
+ * every third of a lease, carries its key and value, not the script's text. Every round trip is timed as {@code op="name"}.
  */
 public final class RedisNames implements NameClaims, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisNames.class);
@@ -50,7 +51,7 @@ public final class RedisNames implements NameClaims, AutoCloseable {
      * KEYS claim, fence; ARGV node, token hash, lease ms, resume hash ('' without), fence keep ms.
      * Returns {1, value}: claimed; {2, value}: taken over from a live holder; {0}: taken.
      */
-    static final String CLAIM = """
+    static final LuaScript CLAIM = LuaScript.of("""
             local held = redis.call('GET', KEYS[1])
             if held then
               if ARGV[4] == '' then return {0} end
@@ -68,10 +69,10 @@ public final class RedisNames implements NameClaims, AutoCloseable {
             local value = fence .. ' ' .. ARGV[1] .. ' ' .. ARGV[2]
             redis.call('SET', KEYS[1], value, 'PX', ARGV[3], 'NX')
             return {1, value}
-            """;
+            """);
 
     /** KEYS claim; ARGV value, lease ms. Returns 1: extended; 2: written again (it was gone); 0: another claim's. */
-    static final String RENEW = """
+    static final LuaScript RENEW = LuaScript.of("""
             local held = redis.call('GET', KEYS[1])
             if held == ARGV[1] then
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -82,15 +83,15 @@ public final class RedisNames implements NameClaims, AutoCloseable {
               return 2
             end
             return 0
-            """;
+            """);
 
     /** KEYS claim; ARGV value. Deletes the claim only if it is still that value's. */
-    static final String RELEASE = """
+    static final LuaScript RELEASE = LuaScript.of("""
             if redis.call('GET', KEYS[1]) == ARGV[1] then
               return redis.call('DEL', KEYS[1])
             end
             return 0
-            """;
+            """);
 
     private final RedisAsyncCommands<String, String> redis;
     private final StatefulRedisPubSubConnection<String, String> subscriptions;
@@ -162,7 +163,7 @@ public final class RedisNames implements NameClaims, AutoCloseable {
     public CompletionStage<Outcome> claim(String key, String token, String resume, Runnable takenOver) {
         String[] keys = {claimKey(key), fenceKey(key)};
         String resumeHash = resume == null ? "" : SessionDirectory.tokenHash(resume);
-        return metrics.timed(ClusterMetrics.Op.NAME, () -> redis.<List<Object>>eval(CLAIM, ScriptOutputType.MULTI, keys,
+        return metrics.timed(ClusterMetrics.Op.NAME, () -> CLAIM.<List<Object>>run(redis, ScriptOutputType.MULTI, keys,
                         node, SessionDirectory.tokenHash(token), Long.toString(ttl.toMillis()), resumeHash,
                         Long.toString(FENCE_KEEP_MILLIS)))
                 .thenApply(reply -> {
@@ -178,7 +179,7 @@ public final class RedisNames implements NameClaims, AutoCloseable {
 
     @Override
     public CompletionStage<Renewal> renew(Lease lease) {
-        return metrics.timed(ClusterMetrics.Op.NAME, () -> redis.<Long>eval(RENEW, ScriptOutputType.INTEGER,
+        return metrics.timed(ClusterMetrics.Op.NAME, () -> RENEW.<Long>run(redis, ScriptOutputType.INTEGER,
                         new String[] {lease.key()}, lease.value(), Long.toString(ttl.toMillis())))
                 .thenApply(code -> {
                     if (code == 0) {
@@ -197,7 +198,7 @@ public final class RedisNames implements NameClaims, AutoCloseable {
         held.remove(lease.value());
         CompletableFuture<Long> done;
         try {
-            done = metrics.timed(ClusterMetrics.Op.NAME, () -> redis.<Long>eval(RELEASE, ScriptOutputType.INTEGER,
+            done = metrics.timed(ClusterMetrics.Op.NAME, () -> RELEASE.<Long>run(redis, ScriptOutputType.INTEGER,
                     new String[] {lease.key()}, lease.value())).toCompletableFuture();
         } catch (RuntimeException e) {
             return; // its lease runs out by itself

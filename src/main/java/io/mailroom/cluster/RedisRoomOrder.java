@@ -119,6 +119,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     /** Room channels are shard channels (the server has them): SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE. */
     private final boolean sharded;
     private final LuaScript append;
+    private static final LuaScript READ_SCRIPT = LuaScript.of(READ);
 
     private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics, Boolean sharded) {
         this.historySize = historySize;
@@ -238,7 +239,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
             metrics.gapFill();
         }
         return metrics.timed(fill ? ClusterMetrics.Op.FILL : ClusterMetrics.Op.READ,
-                        () -> redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
+                        () -> READ_SCRIPT.<List<Object>>run(redis, ScriptOutputType.MULTI, keys,
                                 create ? newEpoch() : "", Long.toString(after), Integer.toString(Math.max(1, limit))))
                 .thenApply(RedisRoomOrder::snapshot);
     }
@@ -247,7 +248,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     public CompletionStage<Snapshot> page(String room, long after, int limit) {
         String[] keys = {key(room, "meta"), key(room, "log")};
         return metrics.timed(ClusterMetrics.Op.READ,
-                        () -> redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, keys,
+                        () -> READ_SCRIPT.<List<Object>>run(redis, ScriptOutputType.MULTI, keys,
                                 "", Long.toString(after), Integer.toString(Math.max(1, limit))))
                 .thenApply(RedisRoomOrder::snapshot);
     }

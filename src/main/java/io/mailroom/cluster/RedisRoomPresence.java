@@ -140,6 +140,10 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             return redis.call('HGETALL', KEYS[1])
             """;
 
+    /** The scripts that publish nothing; those that publish on room channels are made per node, below. */
+    private static final LuaScript HEARTBEAT_SCRIPT = LuaScript.of(HEARTBEAT);
+    private static final LuaScript LIVE_SCRIPT = LuaScript.of(LIVE);
+
     private final RedisAsyncCommands<String, String> redis;
     private final StatefulRedisPubSubConnection<String, String> subscriptions;
     private final long periodMillis;
@@ -159,10 +163,11 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     private final Set<String> sweeping = ConcurrentHashMap.newKeySet();
     /** The order's connections are shared, and its choice of plain or shard channels. */
     private final RedisRoomOrder order;
-    /** The scripts that publish on room channels, as the server takes them. */
-    private final String register;
-    private final String join;
-    private final String leave;
+    /** The scripts that publish on room channels, as the server takes them (PUBLISH or SPUBLISH). */
+    private final LuaScript register;
+    private final LuaScript join;
+    private final LuaScript leave;
+
     private final AtomicBoolean beating = new AtomicBoolean();
     private final ScheduledExecutorService timer;
     private volatile String node;
@@ -174,9 +179,9 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
 
     private RedisRoomPresence(RedisClient client, RedisRoomOrder order, Duration ttl) {
         this.order = order;
-        this.register = order.script(REGISTER);
-        this.join = order.script(JOIN);
-        this.leave = order.script(LEAVE);
+        this.register = LuaScript.of(order.script(REGISTER));
+        this.join = LuaScript.of(order.script(JOIN));
+        this.leave = LuaScript.of(order.script(LEAVE));
         this.redis = order.commands();
         this.subscriptions = order.subscriptions();
         this.periodMillis = Math.max(1, ttl.toMillis() / 6);
@@ -282,7 +287,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         String id = node;
         CompletionStage<List<Object>> reply;
         try {
-            reply = redis.eval(HEARTBEAT, ScriptOutputType.MULTI, new String[] {NODES}, id,
+            reply = HEARTBEAT_SCRIPT.run(redis, ScriptOutputType.MULTI, new String[] {NODES}, id,
                     Long.toString(deadlineMillis), fresh ? "1" : "0");
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
@@ -377,7 +382,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             done = redis.smembers(roomsKey(id)).thenCompose(rooms -> {
                 List<CompletableFuture<?>> removals = new ArrayList<>();
                 for (String room : rooms) {
-                    removals.add(redis.eval(register, ScriptOutputType.MULTI, new String[] {membersKey(room)}, id,
+                    removals.add(register.<List<Object>>run(redis, ScriptOutputType.MULTI, new String[] {membersKey(room)}, id,
                             channel(room)).toCompletableFuture());
                 }
                 return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
@@ -446,7 +451,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         // the node's set first: a node found dead meanwhile has every room of its members listed
         CompletionStage<Long> listed = users.isEmpty() ? CompletableFuture.completedFuture(0L)
                 : redis.sadd(roomsKey(id), room);
-        CompletionStage<List<Object>> written = redis.eval(register, ScriptOutputType.MULTI,
+        CompletionStage<List<Object>> written = register.<List<Object>>run(redis, ScriptOutputType.MULTI,
                 new String[] {membersKey(room)}, args.toArray(String[]::new));
         CompletionStage<Long> unlisted = users.isEmpty() ? redis.srem(roomsKey(id), room)
                 : CompletableFuture.completedFuture(0L);
@@ -472,7 +477,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         }
         String id = node;
         CompletionStage<Long> listed = redis.sadd(roomsKey(id), room);
-        CompletionStage<Object> written = redis.eval(join, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
+        CompletionStage<Object> written = join.run(redis, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
                 id, user, channel(room));
         return listed.thenCombine(written, (a, b) -> null);
     }
@@ -483,7 +488,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             return notLive();
         }
         String id = node;
-        CompletionStage<Object> written = redis.eval(leave, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
+        CompletionStage<Object> written = leave.run(redis, ScriptOutputType.INTEGER, new String[] {membersKey(room)},
                 id, user, channel(room));
         CompletionStage<Long> unlisted = lastHere ? redis.srem(roomsKey(id), room) : CompletableFuture.completedFuture(0L);
         return written.thenCombine(unlisted, (a, b) -> null);
@@ -492,7 +497,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     // ---- reads for the REST API: every live node's members
 
     private CompletionStage<Set<String>> liveNodes() {
-        return redis.<List<Object>>eval(LIVE, ScriptOutputType.MULTI, NODES).thenApply(ids -> {
+        return LIVE_SCRIPT.<List<Object>>run(redis, ScriptOutputType.MULTI, new String[] {NODES}).thenApply(ids -> {
             Set<String> out = new HashSet<>();
             ids.forEach(id -> out.add((String) id));
             return out;

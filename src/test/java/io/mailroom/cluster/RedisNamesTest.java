@@ -165,4 +165,30 @@ class RedisNamesTest {
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> Long.valueOf(0).equals(redis.call("EXISTS", RedisNames.claimKey(key))));
     }
+
+    /**
+     * The scripts go by their SHA-1: after Redis forgot them (SCRIPT FLUSH, as a restart does), a
+     * claim, a renewal and a release each still do exactly their work once, and the first of them
+     * has cached its script again.
+     */
+    @Test
+    void scriptsForgottenByRedisAreSentAgainAndRunOnce() {
+        RedisNames a = node(TTL);
+        String key = name("flushed");
+        await(a.claim(name("warm"), "t0", null, () -> {}));
+        assertThat(redis.call("SCRIPT", "EXISTS", RedisNames.CLAIM.sha())).isEqualTo(List.of(1L));
+
+        redis.command("SCRIPT", "FLUSH");
+        assertThat(redis.call("SCRIPT", "EXISTS", RedisNames.CLAIM.sha(), RedisNames.RENEW.sha(), RedisNames.RELEASE.sha()))
+                .isEqualTo(List.of(0L, 0L, 0L));
+        NameClaims.Won won = (NameClaims.Won) await(a.claim(key, "t1", null, () -> {}));
+        assertThat(redis.call("GET", RedisNames.fenceKey(key))).as("claimed once: one INCR of a new name's fence")
+                .isEqualTo("1");
+        assertThat(redis.call("GET", RedisNames.claimKey(key))).isEqualTo(won.lease().value());
+        assertThat(await(a.renew(won.lease()))).isEqualTo(NameClaims.Renewal.HELD);
+        a.release(won.lease());
+        Waits.eventually().until(() -> Long.valueOf(0).equals(redis.call("EXISTS", RedisNames.claimKey(key))));
+        assertThat(redis.call("SCRIPT", "EXISTS", RedisNames.CLAIM.sha(), RedisNames.RENEW.sha(), RedisNames.RELEASE.sha()))
+                .isEqualTo(List.of(1L, 1L, 1L));
+    }
 }
