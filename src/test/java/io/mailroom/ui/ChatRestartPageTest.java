@@ -3,6 +3,7 @@ package io.mailroom.ui;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.MailroomApplication;
+import io.mailroom.cluster.ClusterModeRedis;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -14,10 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,7 +30,10 @@ import tools.jackson.databind.json.JsonMapper;
  * The chat page against a node of its own, which a test may stop and start again on the same
  * port, as an operator restarts the service: the page must not show a restarted node's seqs next
  * to the old node's (the epoch, contract v1.1); and a catch-up over more than one byte-capped
- * REST page (catch-up-bytes is 4 KiB here) must get every message.
+ * REST page (catch-up-bytes is 4 KiB here) must get every message. In the cluster-mode execution
+ * (pom.xml) the node is in cluster mode on that execution's redis-server, which outlives it: there a
+ * restarted node carries on the room's seqs under the same epoch (protocol.md §5), and the page
+ * shows the old and the new messages as one log.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ChatRestartPageTest {
@@ -37,6 +44,8 @@ class ChatRestartPageTest {
 
     private ConfigurableApplicationContext node;
     private int port;
+    /** This test's node settings; in cluster mode Redis is flushed once, when they are made. */
+    private String[] settings;
 
     @BeforeAll
     static void browsers() {
@@ -55,8 +64,10 @@ class ChatRestartPageTest {
     }
 
     private void startNode() {
-        node = new SpringApplicationBuilder(MailroomApplication.class)
-                .properties("server.port=" + port, "mailroom.chat.catch-up-bytes=4KB").run();
+        if (settings == null) {
+            settings = ClusterModeRedis.settings("server.port=" + port, "mailroom.chat.catch-up-bytes=4KB");
+        }
+        node = new SpringApplicationBuilder(MailroomApplication.class).properties(settings).run();
     }
 
     private void stopNode() {
@@ -104,6 +115,7 @@ class ChatRestartPageTest {
     }
 
     @Test
+    @DisabledIfSystemProperty(named = ClusterModeRedis.PROPERTY, matches = "true")
     void aRestartedNodesMessagesAreNotShownNextToTheOldOnes() throws Exception {
         port = freePort();
         startNode();
@@ -142,6 +154,48 @@ class ChatRestartPageTest {
             ada.send("back on the new node");
             bob.waitShown(room, "back on the new node", "sent");
             assertThat(texts(bob, room)).containsExactly("new 1", "new 2", "new 3", "new 4", "new 5", "back on the new node");
+        } finally {
+            stopNode();
+        }
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = ClusterModeRedis.PROPERTY, matches = "true")
+    void aRestartedClusterNodeCarriesOnTheRoomsSeqsUnderTheSameEpoch() throws Exception {
+        port = freePort();
+        startNode();
+        try {
+            String room = unique("restart");
+            ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
+            List<String> old = List.of("old 1", "old 2", "old 3");
+            for (String text : old) {
+                ada.send(text);
+                ada.waitShown(room, text, "sent");
+            }
+            String epoch = epochOf(room);
+
+            ada.blockSockets();
+            stopNode();
+            ada.browser.waitFor("Ada's page notices", d -> !"online".equals(ada.status()));
+            startNode();
+
+            // Redis kept the room: the new node's messages are seq 4–8 of the same log
+            ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
+            List<String> fresh = IntStream.rangeClosed(1, 5).mapToObj(i -> "new " + i).toList();
+            for (String text : fresh) {
+                bob.send(text);
+                bob.waitShown(room, text, "sent");
+            }
+            assertThat(epochOf(room)).isEqualTo(epoch);
+            List<String> all = Stream.concat(old.stream(), fresh.stream()).toList();
+            assertThat(texts(bob, room)).containsExactlyElementsOf(all);
+
+            // Ada comes back asking since=3 and gets 4–8 after what she had, nothing twice, nothing afresh
+            online(ada, room);
+            ada.browser.waitFor("Ada shows the whole log", d -> texts(ada, room).equals(all));
+            assertThat(ada.messages(room)).extracting(m -> (String) m.get("seq"))
+                    .containsExactly("1", "2", "3", "4", "5", "6", "7", "8");
+            assertThat(ada.browser.text("ol.messages[data-room='" + room + "']")).doesNotContain("afresh");
         } finally {
             stopNode();
         }
