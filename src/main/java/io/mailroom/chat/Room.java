@@ -58,8 +58,20 @@ public final class Room {
      * Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}).
      * {@code id} is the same when the session sends the post again to a restarted room process: in
      * cluster mode the store answers a post it already holds with its first seq (stored once).
+     * {@code uncertain}: sent again so, since the process that ended may have handed it to the store;
+     * in cluster mode such a post is never refused as {@code unavailable} (it may be stored): it goes
+     * to the store until the store answers, as a post whose answer was lost.
      */
-    record Post(Pid<Session.Msg> session, String text, String ref, String id) implements Msg {}
+    record Post(Pid<Session.Msg> session, String text, String ref, String id, boolean uncertain) implements Msg {
+        Post(Pid<Session.Msg> session, String text, String ref, String id) {
+            this(session, text, ref, id, false);
+        }
+
+        /** This post, sent again to the room's next process. */
+        Post again() {
+            return new Post(session, text, ref, id, true);
+        }
+    }
 
     /**
      * A member re-attaches after the room's process changed: answered with {@link Session.Rejoined},
@@ -317,7 +329,7 @@ public final class Room {
                     }
                     session.send(new Session.Left(room));
                 }
-                case Post(var session, var text, var ref, var id) -> post(session, text, ref);
+                case Post p -> post(p.session(), p.text(), p.ref());
                 case Rejoin(var session, var user, var claim, var since) -> {
                     if (indexOf(session) < 0) {
                         add(session, user, claim);
@@ -382,7 +394,7 @@ public final class Room {
                 waiting.pollFirst();
                 // a joiner is told every node's members, so a join waits for presence too
                 boolean ready = synced && (!(next instanceof Join) || presence == null || registered);
-                if (ready || next instanceof Leave || next instanceof Rejoin) {
+                if (ready || next instanceof Leave || next instanceof Rejoin || next instanceof Post p && p.uncertain()) {
                     handleClustered(next);
                 } else if (next instanceof Join j) {
                     j.session().send(new Session.Unavailable(room, null, true));
@@ -393,7 +405,7 @@ public final class Room {
         }
 
         private void handleClustered(Msg msg) {
-            if (msg instanceof Post(var session, var text, var ref, var id)) {
+            if (msg instanceof Post(var session, var text, var ref, var id, var uncertain)) {
                 int i = indexOf(session);
                 if (i < 0) {
                     session.send(new Session.NotMember(room, ref));
@@ -403,7 +415,7 @@ public final class Room {
                 String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
                 unanswered++;
                 unreplied++;
-                append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime(), false));
+                append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime(), uncertain));
             } else {
                 handle(msg);
             }

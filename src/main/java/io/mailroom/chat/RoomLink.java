@@ -331,6 +331,10 @@ final class RoomLink {
                     + " times in a row with requests of this session unanswered: " + reason);
         }
         unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
+        // each post may have reached the store before the process ended: the next one must not refuse it unseen
+        List<Room.Msg> again = unconfirmed.stream().map(m -> m instanceof Room.Post p ? p.again() : m).toList();
+        unconfirmed.clear();
+        unconfirmed.addAll(again);
         suspects = (int) unconfirmed.stream().filter(m -> m instanceof Room.Post).count();
         held.clear(); // the next Rejoin brings them again: nothing held was passed on
         if (live) {

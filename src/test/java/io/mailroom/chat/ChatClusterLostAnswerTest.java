@@ -6,6 +6,9 @@ import io.mailroom.cluster.RedisRoomOrder;
 import io.mailroom.cluster.RedisServer;
 import io.mailroom.cluster.TcpProxy;
 import io.mailroom.cluster.TestCluster;
+import io.mailroom.process.ExitReason;
+import io.mailroom.process.Node;
+import io.mailroom.process.Pid;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -137,6 +140,51 @@ class ChatClusterLostAnswerTest {
             assertThat(bob.expect("message").get("text").asString()).isEqualTo("after");
             assertThat(ChatLimitsTest.seqs(Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body()))
                     .containsExactly(1L, 2L, 3L);
+            assertThat(bob.pending()).isEmpty();
+        }
+    }
+
+    /**
+     * The room's process ends while a stored post's answer is out and the store is away: the
+     * session sends the post again to the next process, which must not refuse it as
+     * {@code unavailable} (it is stored), but hand it to the store until the store answers: then
+     * the sender gets its one {@code ack}, with the seq it was first stored as.
+     */
+    @Test
+    void aPostSentAgainToTheRoomsNextProcessWhileTheStoreIsAwayIsNotRefused() {
+        String room = "resent-after-crash";
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bj");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Aj")) {
+            bob.joined(room);
+            ada.joined(room);
+            bob.expect("presence");
+            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+
+            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
+            Node node = proxied.getBean(Node.class);
+            Pid<Object> before = node.whereis(Room.processName(room)).orElseThrow();
+            proxy.holdAnswers();
+            try {
+                ada.say(room, "stored, then the room died", "2");
+                assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
+                proxy.cut();
+                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+                node.exit(before, ExitReason.KILL);
+                ChatClient.await("the room's next process").until(() ->
+                        node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
+                Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                        .until(() -> ada.pending().isEmpty());
+            } finally {
+                proxy.restore();
+            }
+            JsonNode ack = ada.expect("ack");
+            assertThat(ack.get("ref").asString() + " " + ack.get("seq").asLong()).isEqualTo("2 2");
+            assertThat(ada.sayUntilAcked(room, "after", "3")).isEqualTo(3);
+            assertThat(bob.expect("message").get("text").asString()).isEqualTo("after");
+            assertThat(ChatLimitsTest.seqs(Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body()))
+                    .containsExactly(1L, 2L, 3L);
+            assertThat(ada.pending()).as("seq 2 only as its ack").isEmpty();
             assertThat(bob.pending()).isEmpty();
         }
     }

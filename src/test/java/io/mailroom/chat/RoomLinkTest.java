@@ -92,7 +92,7 @@ class RoomLinkTest {
         /** What it got, once it has {@code n}: posts without their ids (random), see {@link #awaitGotRaw}. */
         List<Room.Msg> awaitGot(int n) {
             return awaitGotRaw(n).stream()
-                    .map(m -> m instanceof Room.Post(var s, var t, var r, var id) ? new Room.Post(s, t, r, null) : m)
+                    .map(m -> m instanceof Room.Post(var s, var t, var r, var id, var u) ? new Room.Post(s, t, r, null, u) : m)
                     .toList();
         }
 
@@ -235,7 +235,7 @@ class RoomLinkTest {
         link.found(next.pid());
 
         assertThat(next.awaitGot(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 3),
-                new Room.Post(self, "unanswered", "r9", null));
+                new Room.Post(self, "unanswered", "r9", null, true));
         link.broadcast(5, frame("m5 live, before the catch-up"));
         assertThat(port.emitted).as("held back while rejoining: it is in the catch-up").containsExactly("m3");
 
@@ -458,7 +458,10 @@ class RoomLinkTest {
 
         assertThat(first.id()).isNotBlank();
         assertThat(again.id()).as("the store knows a resend by it").isEqualTo(first.id());
+        assertThat(first.uncertain()).isFalse();
+        assertThat(again.uncertain()).as("the process that ended may have stored it").isTrue();
         assertThat(other.id()).isNotEqualTo(first.id());
+        assertThat(other.uncertain()).isFalse();
     }
 
     @Test
