@@ -329,7 +329,7 @@ public final class Room {
                     }
                     session.send(new Session.Left(room));
                 }
-                case Post p -> post(p.session(), p.text(), p.ref());
+                case Post p -> post(p.session(), p.text(), p.ref(), p.id());
                 case Rejoin(var session, var user, var claim, var since) -> {
                     if (indexOf(session) < 0) {
                         add(session, user, claim);
@@ -397,9 +397,9 @@ public final class Room {
                 if (ready || next instanceof Leave || next instanceof Rejoin || next instanceof Post p && p.uncertain()) {
                     handleClustered(next);
                 } else if (next instanceof Join j) {
-                    j.session().send(new Session.Unavailable(room, null, true));
+                    j.session().send(new Session.Unavailable(room, null, true, null));
                 } else if (next instanceof Post p) {
-                    p.session().send(new Session.Unavailable(room, p.ref(), false));
+                    p.session().send(new Session.Unavailable(room, p.ref(), false, p.id()));
                 }
             }
         }
@@ -408,7 +408,7 @@ public final class Room {
             if (msg instanceof Post(var session, var text, var ref, var id, var uncertain)) {
                 int i = indexOf(session);
                 if (i < 0) {
-                    session.send(new Session.NotMember(room, ref));
+                    session.send(new Session.NotMember(room, ref, id));
                     return;
                 }
                 String ts = Frames.timestamp(Instant.now());
@@ -479,7 +479,7 @@ public final class Room {
                 // local posts stored before the rebase: stored, so acknowledged (their seqs are in the log now or were lost with it)
                 for (Appended a : acks.values()) {
                     unanswered--;
-                    a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref()));
+                    a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref(), a.request().id()));
                 }
                 acks.clear();
             } else {
@@ -622,7 +622,7 @@ public final class Room {
                 if (RoomOrder.notStored(a.failure()) && !a.request().resent()) {
                     unreplied--;
                     unanswered--;
-                    a.session().send(new Session.Unavailable(room, a.ref(), false));
+                    a.session().send(new Session.Unavailable(room, a.ref(), false, a.request().id()));
                     deliverAhead();
                 } else if (System.nanoTime() - a.request().firstSentNanos() < APPEND_OUTCOME_WAIT.toNanos()) {
                     // stored or not, the store did not say: its publication, if any, waits in ahead (the
@@ -641,7 +641,7 @@ public final class Room {
             unreplied--;
             if (a.stored().epoch().equals(log.epoch()) && a.stored().seq() <= log.lastSeq()) {
                 unanswered--; // delivered already (the log was rebased past it): acknowledged now
-                a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref()));
+                a.session().send(new Session.Accepted(room, a.stored().seq(), a.ts(), a.ref(), a.request().id()));
             } else {
                 acks.put(a.stored().seq(), a);
             }
@@ -726,7 +726,7 @@ public final class Room {
             broadcast(mine == null ? null : mine.session(), message);
             if (mine != null) {
                 unanswered--;
-                mine.session().send(new Session.Accepted(room, m.seq(), mine.ts(), mine.ref()));
+                mine.session().send(new Session.Accepted(room, m.seq(), mine.ts(), mine.ref(), mine.request().id()));
             }
         }
 
@@ -757,10 +757,10 @@ public final class Room {
             deliverAhead();
         }
 
-        private void post(Pid<Session.Msg> session, String text, String ref) {
+        private void post(Pid<Session.Msg> session, String text, String ref, String id) {
             int i = indexOf(session);
             if (i < 0) {
-                session.send(new Session.NotMember(room, ref));
+                session.send(new Session.NotMember(room, ref, id));
                 return;
             }
             long seq = log.lastSeq() + 1;
@@ -773,7 +773,7 @@ public final class Room {
             // same turn (counted first, so a reader of the meter never lags the ack)
             chat.metrics().accepted();
             broadcast(session, message);
-            session.send(new Session.Accepted(room, seq, ts, ref));
+            session.send(new Session.Accepted(room, seq, ts, ref, id));
         }
 
         private Behavior<Msg> onSignal(ProcessContext<Msg> ctx, Signal signal) {

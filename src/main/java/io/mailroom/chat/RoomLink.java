@@ -213,8 +213,8 @@ final class RoomLink {
      * The room stored a post as {@code seq}: its {@code ack} is passed on, after the held frames
      * before it (a held frame of {@code seq} itself is the sender's own message: dropped).
      */
-    void accepted(long seq, OutFrame ack) {
-        confirm(Room.Post.class);
+    void accepted(long seq, OutFrame ack, String post) {
+        boolean suspect = confirmPost(post);
         while (!held.isEmpty() && held.peekFirst().seq() < seq) {
             pass(held.pollFirst());
         }
@@ -224,12 +224,15 @@ final class RoomLink {
         port.emit(ack);
         lastSeq = Math.max(lastSeq, seq);
         answered();
-        suspectAnswered();
+        if (suspect) {
+            suspectAnswered();
+        }
     }
 
-    void notMember() {
-        confirm(Room.Post.class);
-        suspectAnswered();
+    void notMember(String post) {
+        if (confirmPost(post)) {
+            suspectAnswered();
+        }
     }
 
     /**
@@ -237,9 +240,10 @@ final class RoomLink {
      * across nodes cannot be reached (cluster mode): nothing was done. A first join not done
      * leaves the client out of the room; true then, so the session stops counting the room.
      */
-    boolean unavailable(boolean join) {
-        confirm(join ? Room.Join.class : Room.Post.class);
-        if (!join) {
+    boolean unavailable(boolean join, String post) {
+        if (join) {
+            confirm(Room.Join.class);
+        } else if (confirmPost(post)) {
             suspectAnswered();
         }
         if (join && wanted && !live) {
@@ -417,6 +421,23 @@ final class RoomLink {
                 break;
             }
         }
+    }
+
+    /**
+     * The room answered the post with id {@code post}: it is confirmed, wherever it stands among
+     * the unconfirmed requests (a room in cluster mode may refuse a later post before it answers an
+     * earlier one). True if it was a suspect: sent again after a process of the room had ended.
+     */
+    private boolean confirmPost(String post) {
+        for (Iterator<Room.Msg> it = unconfirmed.iterator(); it.hasNext(); ) {
+            if (it.next() instanceof Room.Post p && p.id() != null && p.id().equals(post)) {
+                it.remove();
+                return p.uncertain();
+            }
+        }
+        Room.Msg head = unconfirmed.stream().filter(m -> m instanceof Room.Post).findFirst().orElse(null);
+        confirm(Room.Post.class); // no id to go by: the first post, as the room answers in order
+        return head instanceof Room.Post p && p.uncertain();
     }
 
     private void answered() {

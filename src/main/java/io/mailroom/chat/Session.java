@@ -78,17 +78,22 @@ public final class Session {
      */
     record EpochChanged(String room, long lastSeq, OutFrame frame) implements Msg {}
 
-    /** A room's answer to {@link Room.Post}: the message is stored as {@code seq}. */
-    record Accepted(String room, long seq, String ts, String ref) implements Msg {}
+    /**
+     * A room's answer to {@link Room.Post}: the message is stored as {@code seq}. Every answer to a
+     * post names it by its {@code post} id: in cluster mode a room may refuse a later post (its
+     * store is away) before it can answer an earlier one (whose outcome it is still learning).
+     */
+    record Accepted(String room, long seq, String ts, String ref, String post) implements Msg {}
 
     /** A room's answer to a {@link Room.Post} from a session it does not have as a member. */
-    record NotMember(String room, String ref) implements Msg {}
+    record NotMember(String room, String ref, String post) implements Msg {}
 
     /**
-     * A room's answer to a {@link Room.Post} ({@code join} false) or a {@link Room.Join} (true) it
-     * could not do because the store that orders it across nodes cannot be reached (contract v1.1).
+     * A room's answer to a {@link Room.Post} ({@code join} false; {@code post} its id) or a
+     * {@link Room.Join} (true; {@code post} null) it could not do because the store that orders it
+     * across nodes cannot be reached (contract v1.1).
      */
-    record Unavailable(String room, String ref, boolean join) implements Msg {}
+    record Unavailable(String room, String ref, boolean join, String post) implements Msg {}
 
     /**
      * A room could not learn from the store whether a {@link Room.Post} of this session was stored:
@@ -349,11 +354,11 @@ public final class Session {
                         l.broadcast(seq, frame);
                     }
                 }
-                case Accepted(var room, var seq, var ts, var ref) -> {
+                case Accepted(var room, var seq, var ts, var ref, var post) -> {
                     RoomLink l = rooms.get(room);
                     OutFrame ack = frames.ack(room, ref, seq, ts);
                     if (l != null) {
-                        l.accepted(seq, ack); // in seq order among the frames it may hold back
+                        l.accepted(seq, ack, post); // in seq order among the frames it may hold back
                     } else {
                         emit(ack);
                     }
@@ -379,18 +384,18 @@ public final class Session {
                     }
                     emit(frames.left(room));
                 }
-                case NotMember(var room, var ref) -> {
+                case NotMember(var room, var ref, var post) -> {
                     RoomLink l = rooms.get(room);
                     error("not_joined", "not a member of " + room, ref);
                     if (l != null) {
-                        l.notMember();
+                        l.notMember(post);
                         forgetIfDone(l);
                     }
                 }
-                case Unavailable(var room, var ref, var join) -> {
+                case Unavailable(var room, var ref, var join, var post) -> {
                     RoomLink l = rooms.get(room);
                     if (l != null) {
-                        if (l.unavailable(join)) {
+                        if (l.unavailable(join, post)) {
                             wanted--; // never joined: the join was not done
                         }
                         forgetIfDone(l);

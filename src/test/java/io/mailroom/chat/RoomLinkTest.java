@@ -149,7 +149,7 @@ class RoomLinkTest {
         link.joined(12);
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(link.lastSeq()).isEqualTo(12);
-        link.accepted(13, frame("ack"));
+        link.accepted(13, frame("ack"), null);
         assertThat(link.unconfirmed()).isZero();
         assertThat(link.lastSeq()).isEqualTo(13);
     }
@@ -240,7 +240,7 @@ class RoomLinkTest {
         assertThat(port.emitted).as("held back while rejoining: it is in the catch-up").containsExactly("m3");
 
         link.rejoined(3, List.of(frame("m3"), frame("m4"), frame("m5")));
-        link.accepted(6, frame("ack 6"));
+        link.accepted(6, frame("ack 6"), null);
 
         assertThat(port.emitted).containsExactly("m3", "m4", "m5", "ack 6");
         assertThat(link.lastSeq()).isEqualTo(6);
@@ -326,7 +326,7 @@ class RoomLinkTest {
             link.roomEnded(ExitReason.of("boom"));
             link.found(room().pid());
             link.rejoined(1, List.of());
-            link.accepted(i + 1, frame("ack"));
+            link.accepted(i + 1, frame("ack"), null);
         }
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(r.got).isNotEmpty();
@@ -339,7 +339,7 @@ class RoomLinkTest {
         link.post("x", "r1");
         link.found(r.pid());
 
-        link.accepted(1, frame("ack"));
+        link.accepted(1, frame("ack"), null);
 
         assertThat(port.warnings).singleElement().asString().contains("Post answered out of order");
         assertThat(link.unconfirmed()).isEqualTo(1);
@@ -419,7 +419,7 @@ class RoomLinkTest {
         link.join(null);
         link.found(r.pid());
 
-        assertThat(link.unavailable(true)).as("the session stops counting the room").isTrue();
+        assertThat(link.unavailable(true, null)).as("the session stops counting the room").isTrue();
 
         assertThat(link.wanted()).isFalse();
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.DONE);
@@ -433,8 +433,8 @@ class RoomLinkTest {
         link.join(4L);
         link.post("hi", "r1");
 
-        assertThat(link.unavailable(true)).isFalse();
-        assertThat(link.unavailable(false)).isFalse();
+        assertThat(link.unavailable(true, null)).isFalse();
+        assertThat(link.unavailable(false, null)).isFalse();
 
         assertThat(link.phase()).isEqualTo(RoomLink.Phase.JOINED);
         assertThat(link.unconfirmed()).isZero();
@@ -480,7 +480,7 @@ class RoomLinkTest {
         link.broadcast(0, frame("presence"));
         assertThat(port.emitted).as("held until the post is answered: seq 4 may be its own").isEmpty();
 
-        link.accepted(4, frame("ack 4"));
+        link.accepted(4, frame("ack 4"), null);
 
         assertThat(port.emitted).containsExactly("m3", "ack 4", "m5", "m6", "presence");
         assertThat(link.lastSeq()).isEqualTo(6);
@@ -496,7 +496,7 @@ class RoomLinkTest {
         link.found(room().pid());
 
         link.rejoined(3, List.of(frame("m3"), frame("m4")));
-        link.accepted(5, frame("ack 5"));
+        link.accepted(5, frame("ack 5"), null);
 
         assertThat(port.emitted).containsExactly("m3", "m4", "ack 5");
         assertThat(link.lastSeq()).isEqualTo(5);
@@ -511,9 +511,43 @@ class RoomLinkTest {
 
         link.rejoined(3, List.of(frame("m3")));
         assertThat(port.emitted).isEmpty();
-        link.unavailable(false);
+        link.unavailable(false, null);
 
         assertThat(port.emitted).containsExactly("m3");
         assertThat(link.lastSeq()).isEqualTo(3);
+    }
+
+    /**
+     * In cluster mode a room refuses a later post (its store is away) before it answers an earlier
+     * one whose outcome it is still learning: answers go by the post's id, so the refusal confirms
+     * the later post only, the frames stay held for the suspect, and if the room ends again the
+     * suspect, not the refused post, is sent again.
+     */
+    @Test
+    void aLaterPostRefusedBeforeTheSuspectIsAnsweredConfirmsOnlyItself() {
+        joined(2);
+        link.post("mine", "r1");
+        link.roomEnded(ExitReason.of("killed mid-append"));
+        FakeRoom next = room();
+        link.found(next.pid());
+        Room.Post suspect = (Room.Post) next.awaitGotRaw(2).get(1);
+        link.rejoined(3, List.of(frame("m3")));
+        link.post("later", "r2");
+        Room.Post later = (Room.Post) next.awaitGotRaw(3).get(2);
+
+        link.unavailable(false, later.id());
+        assertThat(port.emitted).as("still held: seq 4 may be the suspect's").isEmpty();
+        assertThat(link.unconfirmed()).isEqualTo(1);
+        assertThat(port.warnings).isEmpty();
+
+        link.roomEnded(ExitReason.of("killed again"));
+        FakeRoom third = room();
+        link.found(third.pid());
+        assertThat(third.awaitGotRaw(2).get(1)).as("the suspect goes again, the refused post does not")
+                .isEqualTo(suspect.again());
+        link.rejoined(3, List.of(frame("m3"), frame("mine as message 4")));
+        link.accepted(4, frame("ack 4"), suspect.id());
+        assertThat(port.emitted).containsExactly("m3", "ack 4");
+        assertThat(link.unconfirmed()).isZero();
     }
 }
