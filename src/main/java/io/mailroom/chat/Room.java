@@ -455,6 +455,11 @@ public final class Room {
             }
             synced = true;
             ahead.values().removeIf(m -> !m.epoch().equals(snapshot.epoch()));
+            if (firstSync && snapshot.epoch().equals(log.epoch()) && log.members().length > 0) {
+                // a restarted process whose members stayed: they may have rejoined while the store was
+                // away, answered from this node's copy, so what the store holds beyond it is news to them
+                firstSync = false;
+            }
             if (firstSync || !snapshot.epoch().equals(log.epoch())) {
                 boolean first = firstSync;
                 if (!first) {

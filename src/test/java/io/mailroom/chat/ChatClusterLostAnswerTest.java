@@ -189,6 +189,50 @@ class ChatClusterLostAnswerTest {
         }
     }
 
+    /**
+     * The room's process ends on a node cut off from Redis: its next process cannot read the store,
+     * and its member rejoins from the node's copy of the log. What the other node stored meanwhile
+     * is news to that member once the store is back: delivered, in order, not folded silently into
+     * the copy.
+     */
+    @Test
+    void aMemberWhoseRoomRestartedWhileCutOffGetsWhatOthersStoredMeanwhile() {
+        String room = "restart-cut-off";
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bk");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ak")) {
+            bob.joined(room);
+            ada.joined(room);
+            bob.expect("presence");
+            assertThat(bob.say(room, "before", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
+            assertThat(ada.expect("message").get("seq").asLong()).isEqualTo(1);
+
+            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
+            Node node = proxied.getBean(Node.class);
+            Pid<Object> before = node.whereis(Room.processName(room)).orElseThrow();
+            proxy.cut();
+            try {
+                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+                node.exit(before, ExitReason.KILL);
+                ChatClient.await("the room's next process").until(() ->
+                        node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
+                for (int i = 2; i <= 4; i++) {
+                    assertThat(bob.say(room, "meanwhile " + i, "b" + i).skipTo(f -> f.get("type").asString().equals("ack"))
+                            .get("seq").asLong()).isEqualTo(i);
+                }
+            } finally {
+                proxy.restore();
+            }
+            List<Long> seqs = new java.util.ArrayList<>();
+            while (seqs.size() < 3) {
+                JsonNode f = ada.skipTo(x -> x.get("type").asString().equals("message"));
+                assertThat(f.get("text").asString()).isEqualTo("meanwhile " + f.get("seq").asLong());
+                seqs.add(f.get("seq").asLong());
+            }
+            assertThat(seqs).containsExactly(2L, 3L, 4L);
+            assertThat(ada.sayUntilAcked(room, "back", "a5")).isEqualTo(5);
+        }
+    }
+
     @Test
     void aSendRefusedWhileDisconnectedIsUnavailableAndNotStored() {
         String room = "refused";
