@@ -22,8 +22,9 @@
 #   flock /tmp/cpu.lock bench/chaos.sh cluster faults=cut,stop,cut,stop,kill,cut,stop send-rate=200 clients=20 rooms=6
 # Its settings (passed as -Dcluster-chaos.key=value): clients, rooms, send-rate, faults (cut, stop,
 # kill, comma-separated, in order), up-millis, down-millis (all is well until the acks of that long
-# at send-rate came, then a fault lasts until as many sends were refused), seed. Needs redis-server
-# on the PATH.
+# at send-rate came, then a fault lasts until as many sends were refused), room-kill-rate (room
+# processes of the live nodes killed per second beside the faults; default 1), seed. Needs
+# redis-server on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -32,6 +33,7 @@ OUT="${OUT:-target/chaos}"
 mkdir -p "$OUT"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 
+COMMAND="bench/chaos.sh $*"
 TEST=ChaosTest
 PREFIX=chaos
 if [ "${1:-}" = cluster ]; then
@@ -50,7 +52,7 @@ done
 {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "jdk: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 2 | tail -n 1)"
-  echo "command: bench/chaos.sh $*"
+  echo "command: $COMMAND"
   echo "started $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/$STAMP-machine.txt"
 

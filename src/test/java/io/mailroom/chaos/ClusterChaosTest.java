@@ -2,9 +2,12 @@ package io.mailroom.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.mailroom.chat.Room;
 import io.mailroom.cluster.RedisServer;
 import io.mailroom.cluster.TcpProxy;
 import io.mailroom.cluster.TestCluster;
+import io.mailroom.process.ExitReason;
+import io.mailroom.process.Node;
 import io.mailroom.testing.Waits;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -42,7 +45,9 @@ import tools.jackson.databind.JsonNode;
  * killed ({@code kill}: a fresh node is started, then the oldest live node is cut off first, so
  * nothing of its shutdown reaches Redis, and its context closed; its members reconnect to the live
  * nodes in turn with {@code resume} and {@code since}, as the UI does). So any number of kills
- * leaves two live nodes with members of every room on each.
+ * leaves two live nodes with members of every room on each. Beside the faults, room processes of
+ * the live nodes are killed at random ({@code room-kill-rate} a second): a room's restart is
+ * invisible to its members in a cluster as on one node, even while its store is away.
  *
  * <p>The ground truth is Redis's own stream of each room, read after the run. Checked:
  * <ol>
@@ -69,7 +74,8 @@ class ClusterChaosTest {
      * {@code sendRate} makes in that time. {@code faults}: {@code cut}, {@code stop} and {@code kill},
      * in order; a cut takes the live nodes in turn, a kill the oldest live node (after starting its replacement).
      */
-    record Settings(int clients, int rooms, int sendRate, List<String> faults, Duration up, Duration down, long seed) {
+    record Settings(int clients, int rooms, int sendRate, List<String> faults, Duration up, Duration down,
+                    double roomKillRate, long seed) {
         static Settings fromSystemProperties() {
             return new Settings(
                     Integer.getInteger("cluster-chaos.clients", 8),
@@ -78,6 +84,7 @@ class ClusterChaosTest {
                     List.of(System.getProperty("cluster-chaos.faults", "cut,stop,cut,kill,stop").split(",")),
                     Duration.ofMillis(Long.getLong("cluster-chaos.up-millis", 3000)),
                     Duration.ofMillis(Long.getLong("cluster-chaos.down-millis", 1500)),
+                    Double.parseDouble(System.getProperty("cluster-chaos.room-kill-rate", "1")),
                     Long.getLong("cluster-chaos.seed", 13));
         }
     }
@@ -104,6 +111,7 @@ class ClusterChaosTest {
         int stops;
         int kills;
         int reconnects;
+        final AtomicLong roomKills = new AtomicLong();
     }
 
     @Test
@@ -163,6 +171,25 @@ class ClusterChaosTest {
                 });
             }, 0, 1_000_000L / settings.sendRate(), TimeUnit.MICROSECONDS);
 
+            // beside the faults, room processes of the live nodes killed at random (invisible to members, §1)
+            List<Node> liveRuntimes = new CopyOnWriteArrayList<>(List.of(nodes.get(0).getBean(Node.class),
+                    nodes.get(1).getBean(Node.class)));
+            ScheduledExecutorService roomKiller = Executors.newSingleThreadScheduledExecutor();
+            Random killRandom = new Random(settings.seed() + 1);
+            if (settings.roomKillRate() > 0) {
+                roomKiller.scheduleAtFixedRate(() -> {
+                    Node runtime = liveRuntimes.get(killRandom.nextInt(liveRuntimes.size()));
+                    try {
+                        runtime.whereis(Room.processName(rooms.get(killRandom.nextInt(rooms.size())))).ifPresent(pid -> {
+                            runtime.exit(pid, ExitReason.KILL);
+                            tally.roomKills.incrementAndGet();
+                        });
+                    } catch (RuntimeException e) {
+                        // a node on its way down: the next kill picks from the live ones
+                    }
+                }, 500, (long) (1e6 / settings.roomKillRate()), TimeUnit.MICROSECONDS);
+            }
+
             // the chaos: all well until as many sends are acked as the rate makes in `up`, then a
             // fault until as many are refused as it makes in `down`: phases by what the clients
             // saw, so a slow machine still gets its faults' worth
@@ -194,6 +221,8 @@ class ClusterChaosTest {
                         ports.add(port(nodes.getLast()));
                         live.add(nodes.size() - 1);
                         int n = live.remove(0);
+                        liveRuntimes.add(nodes.getLast().getBean(Node.class));
+                        liveRuntimes.remove(nodes.get(n).getBean(Node.class));
                         tally.kills++;
                         proxies.get(n).cut(); // dead to Redis first: nothing of its shutdown reaches it
                         outages.add(new Outage(n, System.nanoTime(), Long.MAX_VALUE));
@@ -212,6 +241,8 @@ class ClusterChaosTest {
                 }
             }
             awaitMore(members, "ack", upAnswers, "acks after the last fault");
+            roomKiller.shutdown();
+            assertThat(roomKiller.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
             sender.shutdown();
             assertThat(sender.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
             List<Sent> sent;
@@ -301,7 +332,8 @@ class ClusterChaosTest {
         for (Sent s : sends) {
             List<JsonNode> answers = s.from().answersTo(s.ref());
             if (answers.isEmpty()) {
-                assertThat(s.from().lost(s.socket())).as("%s unanswered on a socket that lives", s).isTrue();
+                assertThat(s.from().lost(s.socket())).as("%s unanswered on a socket that lives (stored: %s)", s,
+                        byText.get(s.text())).isTrue();
                 unanswered++; // its socket died with its node: stored or not, no rule is broken either way
                 continue;
             }
@@ -363,13 +395,13 @@ class ClusterChaosTest {
 
         long storedCount = stored.values().stream().mapToLong(List::size).sum();
         return String.format("cluster chaos: %d clients, %d rooms, %d msg/s, faults %s (down %d ms, up %d ms), seed %d%n"
-                        + "cuts %d, stops %d, kills %d, reconnects %d%n"
+                        + "cuts %d, stops %d, kills %d, reconnects %d, room processes killed %d (%.1f/s)%n"
                         + "sends %d: acked %d, unavailable %d (%d of them sent while their node could not reach Redis,"
                         + " all %d such answered sends), unanswered on killed sockets %d%n"
                         + "stored %d (by room %s), deliveries %d, lost 0, duplicates 0, out of order 0; took %.1f s%n",
                 settings.clients(), settings.rooms(), settings.sendRate(), String.join(",", settings.faults()),
                 settings.down().toMillis(), settings.up().toMillis(), settings.seed(),
-                tally.cuts, tally.stops, tally.kills, tally.reconnects,
+                tally.cuts, tally.stops, tally.kills, tally.reconnects, tally.roomKills.get(), settings.roomKillRate(),
                 sends.size(), acked, unavailable, unavailableInOutage, sentInOutage, unanswered,
                 storedCount, stored.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList(),
                 deliveries, (System.nanoTime() - startedAt) / 1e9);
@@ -378,8 +410,9 @@ class ClusterChaosTest {
     // ---------------------------------------------------------------- the cluster
 
     static ConfigurableApplicationContext node(String redisUrl) {
+        // as ChaosTest: rooms may be killed as often as the run likes (healing is tested, not escalation)
         return TestCluster.node(redisUrl, "mailroom.chat.history-size=100000", "logging.level.io.mailroom=WARN",
-                "logging.level.io.lettuce=WARN");
+                "logging.level.io.lettuce=WARN", "mailroom.rooms.max-restarts=100000000", "mailroom.rooms.within-seconds=1");
     }
 
     static int port(ConfigurableApplicationContext context) {
