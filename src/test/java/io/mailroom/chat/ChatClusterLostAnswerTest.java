@@ -10,6 +10,7 @@ import io.mailroom.process.ExitReason;
 import io.mailroom.process.Node;
 import io.mailroom.process.Pid;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -62,16 +63,47 @@ class ChatClusterLostAnswerTest {
         }
     }
 
+    /** Bob (on the direct node) and Ada (on the proxied one) join the room; Bob sees Ada come. */
+    static void inTheRoom(String room, ChatClient bob, ChatClient ada) {
+        bob.joined(room);
+        ada.joined(room);
+        bob.expect("presence");
+    }
+
+    /** As {@link #inTheRoom}, then Ada's "first" is seq 1 for both. */
+    static void inTheRoomWithAFirstMessage(String room, ChatClient bob, ChatClient ada) {
+        inTheRoom(room, bob, ada);
+        assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
+        assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+    }
+
+    /** Until the proxied node knows it cannot reach Redis. */
+    static void awaitCutOff() {
+        RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
+        ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+    }
+
+    /** Cuts the proxied node off, and waits until it knows. */
+    static void cutOff() {
+        proxy.cut();
+        awaitCutOff();
+    }
+
+    /** Kills the room's process on the proxied node, and waits for the rooms supervisor's next one. */
+    static void killRoomOfTheProxiedNode(String room) {
+        Node node = proxied.getBean(Node.class);
+        Pid<Object> before = node.whereis(Room.processName(room)).orElseThrow();
+        node.exit(before, ExitReason.KILL);
+        ChatClient.await("the room's next process").until(() ->
+                node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
+    }
+
     @Test
     void aSendWhoseAnswerWasLostIsAckedOnceWithTheSeqItWasStoredAs() throws InterruptedException {
         String room = "lost-answer";
         try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bob");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ada")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
-            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
-            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+            inTheRoomWithAFirstMessage(room, bob, ada);
 
             proxy.holdAnswers();
             try {
@@ -112,19 +144,13 @@ class ChatClusterLostAnswerTest {
         String room = "resend-refused";
         try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bo");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ad")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
-            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
-            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+            inTheRoomWithAFirstMessage(room, bob, ada);
 
-            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
             proxy.holdAnswers();
             try {
                 ada.say(room, "stored, answer lost", "2");
                 assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
-                proxy.cut();
-                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+                cutOff();
                 // resends go every 250 ms and are refused unsent: a second's worth, and still no answer
                 Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
                         .until(() -> ada.pending().isEmpty());
@@ -155,24 +181,14 @@ class ChatClusterLostAnswerTest {
         String room = "resent-after-crash";
         try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bj");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Aj")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
-            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
-            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+            inTheRoomWithAFirstMessage(room, bob, ada);
 
-            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
-            Node node = proxied.getBean(Node.class);
-            Pid<Object> before = node.whereis(Room.processName(room)).orElseThrow();
             proxy.holdAnswers();
             try {
                 ada.say(room, "stored, then the room died", "2");
                 assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
-                proxy.cut();
-                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
-                node.exit(before, ExitReason.KILL);
-                ChatClient.await("the room's next process").until(() ->
-                        node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
+                cutOff();
+                killRoomOfTheProxiedNode(room);
                 Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
                         .until(() -> ada.pending().isEmpty());
             } finally {
@@ -200,21 +216,14 @@ class ChatClusterLostAnswerTest {
         String room = "restart-cut-off";
         try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bk");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ak")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
+            inTheRoom(room, bob, ada);
             assertThat(bob.say(room, "before", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
             assertThat(ada.expect("message").get("seq").asLong()).isEqualTo(1);
 
-            RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
-            Node node = proxied.getBean(Node.class);
-            Pid<Object> before = node.whereis(Room.processName(room)).orElseThrow();
             proxy.cut();
             try {
-                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
-                node.exit(before, ExitReason.KILL);
-                ChatClient.await("the room's next process").until(() ->
-                        node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
+                awaitCutOff();
+                killRoomOfTheProxiedNode(room);
                 for (int i = 2; i <= 4; i++) {
                     assertThat(bob.say(room, "meanwhile " + i, "b" + i).skipTo(f -> f.get("type").asString().equals("ack"))
                             .get("seq").asLong()).isEqualTo(i);
@@ -222,7 +231,7 @@ class ChatClusterLostAnswerTest {
             } finally {
                 proxy.restore();
             }
-            List<Long> seqs = new java.util.ArrayList<>();
+            List<Long> seqs = new ArrayList<>();
             while (seqs.size() < 3) {
                 JsonNode f = ada.skipTo(x -> x.get("type").asString().equals("message"));
                 assertThat(f.get("text").asString()).isEqualTo("meanwhile " + f.get("seq").asLong());
@@ -238,13 +247,10 @@ class ChatClusterLostAnswerTest {
         String room = "refused";
         try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bea");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Al")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
+            inTheRoom(room, bob, ada);
             proxy.cut();
             try {
-                RedisRoomOrder order = proxied.getBean(RedisRoomOrder.class);
-                ChatClient.await("the node knows it is cut off").until(() -> !order.connected());
+                awaitCutOff();
                 // refused at once while Lettuce is disconnected: nothing reached Redis
                 JsonNode refused = ada.say(room, "not now", "x").next();
                 assertThat(refused.get("type").asString()).isEqualTo("error");
@@ -277,11 +283,7 @@ class ChatClusterLostAnswerTest {
                      "mailroom.cluster.presence-ttl=60s", "mailroom.cluster.name-lease=60s");
              ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Ben");
              ChatClient ada = ChatClient.welcomed(TestCluster.port(node), "Ann")) {
-            bob.joined(room);
-            ada.joined(room);
-            bob.expect("presence");
-            assertThat(ada.say(room, "first", "1").expect("ack").get("seq").asLong()).isEqualTo(1);
-            assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(1);
+            inTheRoomWithAFirstMessage(room, bob, ada);
 
             held.holdAnswers();
             long sentAt = System.nanoTime();

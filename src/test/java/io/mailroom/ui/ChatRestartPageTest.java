@@ -41,6 +41,9 @@ class ChatRestartPageTest {
     private static Browser first;
     private static Browser second;
     private static int ids;
+    /** Ada's posts before a restart, and Bob's after it. */
+    private static final List<String> OLD = List.of("old 1", "old 2", "old 3");
+    private static final List<String> FRESH = IntStream.rangeClosed(1, 5).mapToObj(i -> "new " + i).toList();
 
     private ConfigurableApplicationContext node;
     private int port;
@@ -114,6 +117,32 @@ class ChatRestartPageTest {
         page.waitJoined(room);
     }
 
+    /** What {@link #restartWhileAdaIsAway} leaves: Ada's page (offline), Bob's, and the epoch before the restart. */
+    private record Restarted(ChatPage ada, ChatPage bob, String oldEpoch) {}
+
+    /**
+     * Ada posts {@link #OLD}; the node stops while her page stays, unable to reconnect; the node
+     * starts again on the same port and Bob, on it, posts {@link #FRESH}.
+     */
+    private Restarted restartWhileAdaIsAway(String room) throws Exception {
+        ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
+        for (String text : OLD) {
+            ada.send(text);
+            ada.waitShown(room, text, "sent");
+        }
+        String oldEpoch = epochOf(room);
+        ada.blockSockets();
+        stopNode();
+        ada.browser.waitFor("Ada's page notices", d -> !"online".equals(ada.status()));
+        startNode();
+        ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
+        for (String text : FRESH) {
+            bob.send(text);
+            bob.waitShown(room, text, "sent");
+        }
+        return new Restarted(ada, bob, oldEpoch);
+    }
+
     @Test
     @DisabledIfSystemProperty(named = ClusterModeRedis.PROPERTY, matches = "true")
     void aRestartedNodesMessagesAreNotShownNextToTheOldOnes() throws Exception {
@@ -121,39 +150,19 @@ class ChatRestartPageTest {
         startNode();
         try {
             String room = unique("restart");
-            ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
-            for (String text : List.of("old 1", "old 2", "old 3")) {
-                ada.send(text);
-                ada.waitShown(room, text, "sent");
-            }
-            String oldEpoch = epochOf(room);
-
-            // the node stops; Ada's page stays, and cannot reconnect until we let it
-            ada.blockSockets();
-            stopNode();
-            ada.browser.waitFor("Ada's page notices", d -> !"online".equals(ada.status()));
-            startNode();
-
-            // on the new node the room starts again at seq 1: five messages, seq 1–5
-            ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
-            List<String> fresh = IntStream.rangeClosed(1, 5).mapToObj(i -> "new " + i).toList();
-            for (String text : fresh) {
-                bob.send(text);
-                bob.waitShown(room, text, "sent");
-            }
-            assertThat(epochOf(room)).isNotEqualTo(oldEpoch);
+            Restarted r = restartWhileAdaIsAway(room);
+            ChatPage ada = r.ada();
+            // on the new node the room started again at seq 1: Bob's five are seq 1–5 of a new epoch
+            assertThat(epochOf(room)).isNotEqualTo(r.oldEpoch());
 
             // Ada comes back asking since=3: the old seqs 1–3 would have hidden new 1–3 and shown new 4–5 after old 3
-            ada.unblockSockets();
-            ada.browser.js("window.mailroomChat.reconnectNow()");
-            ada.waitOnline();
-            ada.waitJoined(room);
-            ada.browser.waitFor("Ada shows the new node's messages", d -> texts(ada, room).equals(fresh));
+            online(ada, room);
+            ada.browser.waitFor("Ada shows the new node's messages", d -> texts(ada, room).equals(FRESH));
             assertThat(ada.messages(room)).extracting(m -> (String) m.get("seq")).containsExactly("1", "2", "3", "4", "5");
             assertThat(ada.browser.text("ol.messages[data-room='" + room + "']")).contains("afresh");
             ada.send("back on the new node");
-            bob.waitShown(room, "back on the new node", "sent");
-            assertThat(texts(bob, room)).containsExactly("new 1", "new 2", "new 3", "new 4", "new 5", "back on the new node");
+            r.bob().waitShown(room, "back on the new node", "sent");
+            assertThat(texts(r.bob(), room)).containsExactly("new 1", "new 2", "new 3", "new 4", "new 5", "back on the new node");
         } finally {
             stopNode();
         }
@@ -166,29 +175,12 @@ class ChatRestartPageTest {
         startNode();
         try {
             String room = unique("restart");
-            ChatPage ada = ChatPage.join(first, url(""), unique("Ada"), room);
-            List<String> old = List.of("old 1", "old 2", "old 3");
-            for (String text : old) {
-                ada.send(text);
-                ada.waitShown(room, text, "sent");
-            }
-            String epoch = epochOf(room);
-
-            ada.blockSockets();
-            stopNode();
-            ada.browser.waitFor("Ada's page notices", d -> !"online".equals(ada.status()));
-            startNode();
-
-            // Redis kept the room: the new node's messages are seq 4–8 of the same log
-            ChatPage bob = ChatPage.join(second, url(""), unique("Bob"), room);
-            List<String> fresh = IntStream.rangeClosed(1, 5).mapToObj(i -> "new " + i).toList();
-            for (String text : fresh) {
-                bob.send(text);
-                bob.waitShown(room, text, "sent");
-            }
-            assertThat(epochOf(room)).isEqualTo(epoch);
-            List<String> all = Stream.concat(old.stream(), fresh.stream()).toList();
-            assertThat(texts(bob, room)).containsExactlyElementsOf(all);
+            Restarted r = restartWhileAdaIsAway(room);
+            ChatPage ada = r.ada();
+            // Redis kept the room: Bob's five are seq 4–8 of the same log
+            assertThat(epochOf(room)).isEqualTo(r.oldEpoch());
+            List<String> all = Stream.concat(OLD.stream(), FRESH.stream()).toList();
+            assertThat(texts(r.bob(), room)).containsExactlyElementsOf(all);
 
             // Ada comes back asking since=3 and gets 4–8 after what she had, nothing twice, nothing afresh
             online(ada, room);
