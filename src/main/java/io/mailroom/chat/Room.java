@@ -58,9 +58,9 @@ public final class Room {
      * Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}).
      * {@code id} is the same when the session sends the post again to a restarted room process: in
      * cluster mode the store answers a post it already holds with its first seq (stored once).
-     * {@code uncertain}: sent again so, since the process that ended may have handed it to the store;
-     * in cluster mode such a post is never refused as {@code unavailable} (it may be stored): it goes
-     * to the store until the store answers, as a post whose answer was lost.
+     * {@code uncertain}: sent again after the room's process that had it ended, which may have handed
+     * it to the store; in cluster mode such a post is never refused as {@code unavailable} (it may be
+     * stored): it goes to the store until the store answers, as a post whose answer was lost.
      */
     record Post(Pid<Session.Msg> session, String text, String ref, String id, boolean uncertain) implements Msg {
         Post(Pid<Session.Msg> session, String text, String ref, String id) {

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * else holds the name then.
  *
  * <p>Commands share {@link RedisRoomOrder}'s connections and are Lettuce's async ones: nothing here
- * blocks a caller. The scripts go by their SHA-1 ({@link LuaScript}), so a renewal, each session's
- * every third of a lease, carries its key and value, not the script's text. Every round trip is timed as {@code op="name"}.
+ * blocks a caller. The scripts go by their SHA-1 ({@link LuaScript}), so a renewal (each session's,
+ * every third of a lease) carries its key and value, not the script's text. Every round trip is
+ * timed as {@code op="name"}.
  */
 public final class RedisNames implements NameClaims, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisNames.class);

@@ -108,6 +108,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
             end
             return out
             """;
+    private static final LuaScript READ_SCRIPT = LuaScript.of(READ);
 
     private final StatefulRedisConnection<String, String> commands;
     private final StatefulRedisPubSubConnection<String, String> subscriptions;
@@ -119,7 +120,6 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     /** Room channels are shard channels (the server has them): SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE. */
     private final boolean sharded;
     private final LuaScript append;
-    private static final LuaScript READ_SCRIPT = LuaScript.of(READ);
 
     private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics, Boolean sharded) {
         this.historySize = historySize;

@@ -167,7 +167,6 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     private final LuaScript register;
     private final LuaScript join;
     private final LuaScript leave;
-
     private final AtomicBoolean beating = new AtomicBoolean();
     private final ScheduledExecutorService timer;
     private volatile String node;
