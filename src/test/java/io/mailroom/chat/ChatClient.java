@@ -91,6 +91,21 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
         return c;
     }
 
+    /**
+     * Connects as {@code user}: the client if welcomed, or null (closed) if refused with
+     * {@code name_taken}; any other first frame fails. For waiting until a name comes free.
+     */
+    static ChatClient welcomedOrNullIfTaken(int port, String user) {
+        ChatClient c = connect(port, user);
+        JsonNode first = c.next();
+        if (first.get("type").asString().equals("welcome")) {
+            return c;
+        }
+        assertThat(first.get("code").asString()).as("refusal %s", first).isEqualTo("name_taken");
+        c.close();
+        return null;
+    }
+
     // ---------------------------------------------------------------- listener
 
     @Override

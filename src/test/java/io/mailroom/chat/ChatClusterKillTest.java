@@ -64,7 +64,7 @@ class ChatClusterKillTest {
 
                 // its name is free on the other node within the lease (presence-ttl here)
                 ChatClient eveAgain = ChatClient.await("the name Eve free on node one").atMost(TTL.plus(SLACK))
-                        .pollInterval(Duration.ofMillis(50)).until(() -> welcomedOrNull(portOne, "Eve"), c -> c != null);
+                        .pollInterval(Duration.ofMillis(50)).until(() -> ChatClient.welcomedOrNullIfTaken(portOne, "Eve"), c -> c != null);
                 System.out.printf("sigkill: the name free %d ms after the kill%n",
                         Duration.ofNanos(System.nanoTime() - killedAt).toMillis());
 
@@ -83,18 +83,6 @@ class ChatClusterKillTest {
                 assertThat(eve.awaitClose()).as("the killed node's client: its socket gone without a close frame").isEqualTo(1006);
             }
         }
-    }
-
-    /** A client welcomed as {@code user} on the node at {@code port}, or null while the name is taken. */
-    private static ChatClient welcomedOrNull(int port, String user) {
-        ChatClient c = ChatClient.connect(port, user);
-        JsonNode first = c.next();
-        if (first.get("type").asString().equals("welcome")) {
-            return c;
-        }
-        assertThat(first.get("code").asString()).as("refusal %s", first).isEqualTo("name_taken");
-        c.close();
-        return null;
     }
 
     @SuppressWarnings("unchecked")

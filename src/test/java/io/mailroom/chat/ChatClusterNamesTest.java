@@ -220,18 +220,8 @@ class ChatClusterNamesTest {
                 try (ChatClient early = ChatClient.connect(portTwo, eve)) {
                     expectRefused(early, "name_taken", 1008); // its lease still runs
                 }
-                ChatClient winner = null;
-                while (winner == null) {
-                    ChatClient c = ChatClient.connect(portTwo, eve);
-                    JsonNode first = c.next();
-                    if (first.get("type").asString().equals("welcome")) {
-                        winner = c;
-                    } else {
-                        assertThat(first.get("code").asString()).isEqualTo("name_taken");
-                        c.close();
-                        sleep(50);
-                    }
-                }
+                ChatClient winner = ChatClient.await("the name free on node two").pollInterval(Duration.ofMillis(50))
+                        .until(() -> ChatClient.welcomedOrNullIfTaken(portTwo, eve), c -> c != null);
                 Duration free = Duration.ofNanos(System.nanoTime() - killedAt);
                 System.out.printf("names: a dead node's name free elsewhere after %d ms (lease %d ms)%n",
                         free.toMillis(), ttl.toMillis());
