@@ -58,8 +58,8 @@ public final class Room {
      * Post a message; answered with {@link Session.Accepted} (or {@link Session.NotMember}).
      * {@code id} is the same when the session sends the post again to a restarted room process: in
      * cluster mode the store answers a post it already holds with its first seq (stored once).
-     * {@code uncertain}: sent again after the room's process that had it ended, which may have handed
-     * it to the store; in cluster mode such a post is never refused as {@code unavailable} (it may be
+     * {@code uncertain}: sent again after the room's process that had it ended, having handed it to
+     * the store ({@link Session.Handed}); in cluster mode such a post is never refused as {@code unavailable} (it may be
      * stored): it goes to the store until the store answers, as a post whose answer was lost.
      */
     record Post(Pid<Session.Msg> session, String text, String ref, String id, boolean uncertain) implements Msg {
@@ -298,6 +298,10 @@ public final class Room {
             }
             d.put("lastSeq", log.lastSeq());
             d.put("epoch", log.epoch());
+            if (order != null) {
+                d.put("synced", synced);
+                d.put("waiting", waiting.size()); // sessions' requests held until the store is synced
+            }
             return d;
         }
 
@@ -415,6 +419,7 @@ public final class Room {
                 String[] around = frames.messageAroundSeq(room, roster[i].user(), text, ts);
                 unanswered++;
                 unreplied++;
+                session.send(new Session.Handed(room, id)); // from now on, its end would leave the post's outcome open
                 append(new Append(session, ref, id, ts, around[0], around[1], System.nanoTime(), uncertain));
             } else {
                 handle(msg);

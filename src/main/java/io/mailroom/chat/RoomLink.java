@@ -5,11 +5,13 @@ import io.mailroom.process.MonitorRef;
 import io.mailroom.process.Pid;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A session's link to one room: the state machine between the client's join, send and leave and
@@ -28,7 +30,11 @@ import java.util.Optional;
  * a late request of a replaced session cannot evict its successor.
  *
  * <p>A post sent again may have been stored already: in cluster mode the room's process hands a
- * post to the store and may end before the store's answer comes back. Each post carries an id, the
+ * post to the store and may end before the store's answer comes back. The room says when it hands
+ * one ({@link Session.Handed}); only those, and those sent again already, are sent again as
+ * uncertain, for the next process must not refuse them unseen; a post the ended process never
+ * handed (still in its mailbox, or sent to it after it ended) is certainly not stored, and the
+ * next process may refuse it at once while the store is away. Each post carries an id, the
  * same in every resend, by which the store answers a resend with the post's first seq. That seq is
  * then in the Rejoin's catch-up too, and the client must get it as its {@code ack}, not as a
  * {@code message} as well (protocol.md §1: a message is not sent back to its sender; no seq twice).
@@ -113,10 +119,12 @@ final class RoomLink {
     /** Requests the room has not answered yet, in the order sent. */
     private final ArrayDeque<Room.Msg> unconfirmed = new ArrayDeque<>();
     /**
-     * Posts that were unanswered when the room's process last ended (the first ones still
-     * unconfirmed: a room answers in order): any of them may be stored, and in the catch-up.
+     * Posts that were unanswered when the room's process last ended, and that it had handed to the
+     * store: any of them may be stored, and in the catch-up.
      */
     private int suspects;
+    /** Ids of the unconfirmed posts the room's current process has handed to its store. */
+    private final Set<String> handed = new HashSet<>(4);
     /** The room's frames held back while {@link #suspects} are unanswered, in arrival order: {seq (0 for presence), frame}. */
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     /** Random: post ids differ across sessions and nodes; the count makes them differ within the link. */
@@ -179,6 +187,11 @@ final class RoomLink {
     }
 
     // ---- the room's answers
+
+    /** The room's process hands the post {@code post} to its store: from now on it may be stored. */
+    void handed(String post) {
+        handed.add(post);
+    }
 
     void joined(long seq) {
         release();
@@ -335,11 +348,13 @@ final class RoomLink {
                     + " times in a row with requests of this session unanswered: " + reason);
         }
         unconfirmed.removeIf(m -> m instanceof Room.Rejoin);
-        // each post may have reached the store before the process ended: the next one must not refuse it unseen
-        List<Room.Msg> again = unconfirmed.stream().map(m -> m instanceof Room.Post p ? p.again() : m).toList();
+        // a post the process handed to the store may be stored: the next one must not refuse it unseen
+        List<Room.Msg> again = unconfirmed.stream()
+                .map(m -> m instanceof Room.Post p && handed.contains(p.id()) ? p.again() : m).toList();
+        handed.clear();
         unconfirmed.clear();
         unconfirmed.addAll(again);
-        suspects = (int) unconfirmed.stream().filter(m -> m instanceof Room.Post).count();
+        suspects = (int) unconfirmed.stream().filter(m -> m instanceof Room.Post p && p.uncertain()).count();
         held.clear(); // the next Rejoin brings them again: nothing held was passed on
         if (live) {
             unconfirmed.addFirst(new Room.Rejoin(self, user, claim, lastSeq));
@@ -432,6 +447,7 @@ final class RoomLink {
         for (Iterator<Room.Msg> it = unconfirmed.iterator(); it.hasNext(); ) {
             if (it.next() instanceof Room.Post p && p.id() != null && p.id().equals(post)) {
                 it.remove();
+                handed.remove(post);
                 return p.uncertain();
             }
         }

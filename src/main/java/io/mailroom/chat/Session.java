@@ -85,6 +85,13 @@ public final class Session {
      */
     record Accepted(String room, long seq, String ts, String ref, String post) implements Msg {}
 
+    /**
+     * Cluster mode: a room hands the post {@code post} to its store now. Should the room's process
+     * end before it answers, the post may be stored; one it never handed is certainly not (it
+     * reaches the session before the process's DOWN, as everything the process sent).
+     */
+    record Handed(String room, String post) implements Msg {}
+
     /** A room's answer to a {@link Room.Post} from a session it does not have as a member. */
     record NotMember(String room, String ref, String post) implements Msg {}
 
@@ -383,6 +390,12 @@ public final class Session {
                         forgetIfDone(l);
                     }
                     emit(frames.left(room));
+                }
+                case Handed(var room, var post) -> {
+                    RoomLink l = rooms.get(room);
+                    if (l != null) {
+                        l.handed(post);
+                    }
                 }
                 case NotMember(var room, var ref, var post) -> {
                     RoomLink l = rooms.get(room);

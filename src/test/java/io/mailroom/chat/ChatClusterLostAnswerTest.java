@@ -98,6 +98,45 @@ class ChatClusterLostAnswerTest {
                 node.whereis(Room.processName(room)).filter(p -> !p.equals(before)).isPresent());
     }
 
+    /**
+     * A post that the room's ended process never handed to Redis is certainly not stored, so while
+     * Redis is away the next process refuses it at once ({@code unavailable}) instead of holding it
+     * as a post of unknown outcome and acking it once Redis is back (the chaos run found this: a
+     * send made just after its room's process was killed reached the process that had ended).
+     * Here the post waits in a process whose sync Redis does not answer, and that process is killed.
+     */
+    @Test
+    void aPostTheEndedProcessNeverHandedToRedisIsRefusedAtOnceWhileRedisIsAway() {
+        String room = "never-handed";
+        Node node = proxied.getBean(Node.class);
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bob");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ada")) {
+            inTheRoomWithAFirstMessage(room, bob, ada);
+
+            proxy.holdAnswers();
+            try {
+                killRoomOfTheProxiedNode(room); // the next process's sync waits for held answers
+                ada.say(room, "while the room syncs", "2");
+                Pid<Object> syncing = node.whereis(Room.processName(room)).orElseThrow();
+                ChatClient.await("the post waiting in the syncing process").until(() -> node.describe(syncing,
+                        Duration.ofSeconds(1)).join().orElseThrow().get("waiting").equals(2)); // the Rejoin and the post
+                killRoomOfTheProxiedNode(room);
+                cutOff();
+                JsonNode refused = ada.expectError("unavailable");
+                assertThat(refused.has("ref") ? refused.get("ref").asString() : null)
+                        .as("the post refused (%s), not its outcome given up on", refused).isEqualTo("2");
+            } finally {
+                proxy.restore();
+            }
+            // nothing was stored: the next post is seq 2
+            assertThat(ada.sayUntilAcked(room, "after", "3")).isEqualTo(2);
+            assertThat(bob.expect("message").get("text").asString()).isEqualTo("after");
+            JsonNode history = Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body();
+            assertThat(ChatLimitsTest.seqs(history)).containsExactly(1L, 2L);
+            assertThat(ada.isClosed()).isFalse();
+        }
+    }
+
     @Test
     void aSendWhoseAnswerWasLostIsAckedOnceWithTheSeqItWasStoredAs() throws InterruptedException {
         String room = "lost-answer";

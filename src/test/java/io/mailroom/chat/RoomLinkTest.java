@@ -121,6 +121,15 @@ class RoomLinkTest {
         return OutFrame.of(text);
     }
 
+    /** Posts {@code text} through the link, and its room's process hands it to the store (cluster mode). */
+    private Room.Post postHanded(FakeRoom r, String text) {
+        int before = r.got().size();
+        link.post(text, "r1");
+        Room.Post post = (Room.Post) r.awaitGotRaw(before + 1).get(before);
+        link.handed(post.id());
+        return post;
+    }
+
     /** Join, look-up answered, joined at {@code lastSeq}: the common start. */
     private FakeRoom joined(long lastSeq) {
         FakeRoom r = room();
@@ -234,8 +243,8 @@ class RoomLinkTest {
         FakeRoom next = room();
         link.found(next.pid());
 
-        assertThat(next.awaitGot(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 3),
-                new Room.Post(self, "unanswered", "r9", null, true));
+        assertThat(next.awaitGot(2)).as("never handed to a store: sent again as it was").containsExactly(
+                new Room.Rejoin(self, "Ada", CLAIM, 3), new Room.Post(self, "unanswered", "r9", null, false));
         link.broadcast(5, frame("m5 live, before the catch-up"));
         assertThat(port.emitted).as("held back while rejoining: it is in the catch-up").containsExactly("m3");
 
@@ -448,6 +457,7 @@ class RoomLinkTest {
         FakeRoom r = joined(2);
         link.post("once", "r1");
         Room.Post first = (Room.Post) r.awaitGotRaw(2).get(1);
+        link.handed(first.id());
 
         link.roomEnded(ExitReason.of("killed mid-append"));
         FakeRoom next = room();
@@ -464,10 +474,47 @@ class RoomLinkTest {
         assertThat(other.uncertain()).isFalse();
     }
 
+    /**
+     * A post the ended process never handed to its store (still in its mailbox, or sent to it after
+     * it ended and before its DOWN came) is certainly not stored: sent again as a new post, which
+     * the next process may refuse at once while the store is away, and nothing is held for it. Of
+     * two posts, only the handed one is a suspect.
+     */
+    @Test
+    void onlyAPostTheEndedProcessHandedToItsStoreIsSentAgainAsUncertain() {
+        FakeRoom r = joined(2);
+        Room.Post handed = postHanded(r, "handed");
+        link.post("in its mailbox", "r2");
+        Room.Post unhandled = (Room.Post) r.awaitGotRaw(3).get(2);
+
+        link.roomEnded(ExitReason.KILLED);
+        FakeRoom next = room();
+        link.found(next.pid());
+        List<Room.Msg> resent = next.awaitGotRaw(3);
+        assertThat(resent.get(1)).isEqualTo(handed.again());
+        assertThat(resent.get(2)).as("certainly not stored").isEqualTo(unhandled);
+
+        link.rejoined(3, List.of(frame("m3")));
+        assertThat(port.emitted).as("held for the handed post only").isEmpty();
+        link.unavailable(false, unhandled.id());
+        assertThat(port.emitted).isEmpty();
+        link.accepted(4, frame("ack 4"), handed.id());
+        assertThat(port.emitted).containsExactly("m3", "ack 4");
+
+        // once answered, a handed post is forgotten: the next end of the room makes no suspect of it
+        link.post("later", "r3");
+        Room.Post later = (Room.Post) next.awaitGotRaw(4).get(3);
+        link.roomEnded(ExitReason.KILLED);
+        FakeRoom third = room();
+        link.found(third.pid());
+        assertThat(third.awaitGotRaw(2)).containsExactly(new Room.Rejoin(self, "Ada", CLAIM, 4), later);
+        link.rejoined(5, List.of(frame("m5")));
+        assertThat(port.emitted).last().isEqualTo("m5");
+    }
+
     @Test
     void theSendersOwnStoredPostInTheCatchUpComesOnlyAsItsAckInSeqOrder() {
-        joined(2);
-        link.post("mine", "r1");
+        postHanded(joined(2), "mine");
         link.roomEnded(ExitReason.of("killed after the store took the post"));
         FakeRoom next = room();
         link.found(next.pid());
@@ -504,8 +551,7 @@ class RoomLinkTest {
 
     @Test
     void heldFramesGoOnWhenTheResentPostIsRefused() {
-        joined(2);
-        link.post("mine", "r1");
+        postHanded(joined(2), "mine");
         link.roomEnded(ExitReason.of("boom"));
         link.found(room().pid());
 
@@ -525,8 +571,7 @@ class RoomLinkTest {
      */
     @Test
     void aLaterPostRefusedBeforeTheSuspectIsAnsweredConfirmsOnlyItself() {
-        joined(2);
-        link.post("mine", "r1");
+        postHanded(joined(2), "mine");
         link.roomEnded(ExitReason.of("killed mid-append"));
         FakeRoom next = room();
         link.found(next.pid());
