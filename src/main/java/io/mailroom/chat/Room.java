@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -389,6 +390,9 @@ public final class Room {
 
         /** Does the waiting requests that can be done now, in order. */
         private void drain() {
+            if (!synced && !syncing) {
+                refuseWaitingPosts();
+            }
             while (!waiting.isEmpty() && !syncing && !registering) {
                 Msg next = waiting.peekFirst();
                 // a post need not wait for the posts before it: stored in order, or (store away) refused at once
@@ -403,6 +407,22 @@ public final class Room {
                 } else if (next instanceof Join j) {
                     j.session().send(new Session.Unavailable(room, null, true, null));
                 } else if (next instanceof Post p) {
+                    p.session().send(new Session.Unavailable(room, p.ref(), false, p.id()));
+                }
+            }
+        }
+
+        /**
+         * The store is away: a post waiting behind another request (a Rejoin that waits for a post
+         * sent again, whose outcome only the store can tell) is refused now, not once that request
+         * is done, which may be only when the store is back. A post sent again is not: it may be
+         * stored. Answers go by post id, so a session's later post may be refused before its earlier
+         * request is answered.
+         */
+        private void refuseWaitingPosts() {
+            for (Iterator<Msg> it = waiting.iterator(); it.hasNext(); ) {
+                if (it.next() instanceof Post p && !p.uncertain()) {
+                    it.remove();
                     p.session().send(new Session.Unavailable(room, p.ref(), false, p.id()));
                 }
             }

@@ -137,6 +137,46 @@ class ChatClusterLostAnswerTest {
         }
     }
 
+    /**
+     * While Redis is away, a post waiting in the room behind another member's Rejoin is refused at
+     * once. The Rejoin waits for a post sent again after the room's process was killed (its outcome
+     * open: only Redis can tell), which may be answered only once Redis is back; the chaos run
+     * found later posts held behind it so, and acked after the outage.
+     */
+    @Test
+    void aPostBehindARejoinWaitingForAnOpenOutcomeIsRefusedAtOnceWhileRedisIsAway() {
+        String room = "behind-a-rejoin";
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bob");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ada");
+             ChatClient cy = ChatClient.welcomed(TestCluster.port(proxied), "Cy")) {
+            inTheRoomWithAFirstMessage(room, bob, ada);
+            cy.joined(room);
+            bob.expect("presence");
+            ada.expect("presence");
+
+            proxy.holdAnswers();
+            try {
+                ada.say(room, "outcome open", "2"); // Redis stores it; its answer is held
+                assertThat(bob.expect("message").get("seq").asLong()).isEqualTo(2);
+                killRoomOfTheProxiedNode(room); // the next one has Ada's post again, uncertain, and both Rejoins
+                cutOff();
+                JsonNode refused = cy.say(room, "while cut off", "c1").expectError("unavailable");
+                assertThat(refused.has("ref") ? refused.get("ref").asString() : null)
+                        .as("the post refused (%s), not its outcome given up on", refused).isEqualTo("c1");
+            } finally {
+                proxy.restore();
+            }
+            JsonNode ack = ada.expect("ack");
+            assertThat(ack.get("ref").asString()).isEqualTo("2");
+            assertThat(ack.get("seq").asLong()).isEqualTo(2);
+            assertThat(cy.expect("message").get("seq").asLong()).as("in Cy's catch-up").isEqualTo(2);
+            JsonNode history = Rest.get(TestCluster.port(direct), "/api/rooms/" + room + "/messages").body();
+            assertThat(ChatLimitsTest.seqs(history)).as("Cy's refused post not stored").containsExactly(1L, 2L);
+            assertThat(ada.pending()).isEmpty();
+            assertThat(cy.pending()).isEmpty();
+        }
+    }
+
     @Test
     void aSendWhoseAnswerWasLostIsAckedOnceWithTheSeqItWasStoredAs() throws InterruptedException {
         String room = "lost-answer";
