@@ -60,8 +60,9 @@ public final class Room {
      * {@code id} is the same when the session sends the post again to a restarted room process: in
      * cluster mode the store answers a post it already holds with its first seq (stored once).
      * {@code uncertain}: sent again after the room's process that had it ended, having handed it to
-     * the store ({@link Session.Handed}); in cluster mode such a post is never refused as {@code unavailable} (it may be
-     * stored): it goes to the store until the store answers, as a post whose answer was lost.
+     * the store ({@link Session.Handed}); in cluster mode such a post is never refused as
+     * {@code unavailable} (it may be stored): it goes to the store until the store answers, as a
+     * post whose answer was lost.
      */
     record Post(Pid<Session.Msg> session, String text, String ref, String id, boolean uncertain) implements Msg {
         Post(Pid<Session.Msg> session, String text, String ref, String id) {

@@ -118,8 +118,9 @@ class ChatClusterLostAnswerTest {
                 killRoomOfTheProxiedNode(room); // the next process's sync waits for held answers
                 ada.say(room, "while the room syncs", "2");
                 Pid<Object> syncing = node.whereis(Room.processName(room)).orElseThrow();
-                ChatClient.await("the post waiting in the syncing process").until(() -> node.describe(syncing,
-                        Duration.ofSeconds(1)).join().orElseThrow().get("waiting").equals(2)); // the Rejoin and the post
+                // the Rejoin and the post wait in it
+                ChatClient.await("the post waiting in the syncing process").until(() ->
+                        node.describe(syncing, Duration.ofSeconds(1)).join().orElseThrow().get("waiting").equals(2));
                 killRoomOfTheProxiedNode(room);
                 cutOff();
                 JsonNode refused = ada.expectError("unavailable");
