@@ -233,7 +233,7 @@ class ChatClusterLostAnswerTest {
                 cutOff();
                 // resends go every 250 ms and are refused unsent: a second's worth, and still no answer
                 Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                        .until(() -> ada.pending().isEmpty());
+                        .untilAsserted(() -> assertThat(ada.pending()).as("Ada's frames while cut off").isEmpty());
                 JsonNode refused = ada.say(room, "while cut off", "3").next();
                 assertThat(refused.get("type").asString() + " " + refused.path("code").asString() + " "
                         + refused.path("ref").asString()).isEqualTo("error unavailable 3");
@@ -270,7 +270,7 @@ class ChatClusterLostAnswerTest {
                 cutOff();
                 killRoomOfTheProxiedNode(room);
                 Awaitility.await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                        .until(() -> ada.pending().isEmpty());
+                        .untilAsserted(() -> assertThat(ada.pending()).as("Ada's frames while cut off").isEmpty());
             } finally {
                 proxy.restore();
             }

@@ -104,6 +104,9 @@ public final class TcpProxy implements AutoCloseable {
                     while (answers && holding && !cut && !closed) {
                         Thread.sleep(1);
                     }
+                    if (cut || closed) {
+                        break; // lost with the connection, as in a partition: a held answer is never let through by the cut
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
                 }
