@@ -86,7 +86,7 @@ class ClusterChaosTest {
                     List.of(System.getProperty("cluster-chaos.faults", "cut,stop,cut,kill,stop").split(",")),
                     Duration.ofMillis(Long.getLong("cluster-chaos.up-millis", 3000)),
                     Duration.ofMillis(Long.getLong("cluster-chaos.down-millis", 1500)),
-                    // off in CI: one long run in three at 3/s still found a seq twice (docs/reliability.md)
+                    // off in CI: one long run in five at 3/s found a seq twice, cause unknown (docs/reliability.md)
                     Double.parseDouble(System.getProperty("cluster-chaos.room-kill-rate", "0")),
                     Long.getLong("cluster-chaos.seed", 13));
         }
@@ -447,7 +447,8 @@ class ClusterChaosTest {
 
     /**
      * For a failure's message: where a member's frames of a room first leave seqs 1, 2, 3…, with the
-     * frames around it (a catch-up's history entries have no type of their own).
+     * frames around it (a catch-up's history entries look like messages: {@link Member#catchUps} says
+     * where each catch-up began).
      */
     static String firstDeviation(List<JsonNode> got) {
         for (int i = 0; i < got.size(); i++) {
