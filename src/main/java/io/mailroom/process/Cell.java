@@ -383,8 +383,7 @@ final class Cell<M> extends CellSignals<M> implements Pid<M>, ProcessContext<M>,
         if (x != null && x.name != null) {
             node.registry.unregister(x.name, this);
         }
-        closeSignals(unhandled, reason);
-        tellLinksAndWatchers(reason);
+        endSignals(unhandled, reason);
         behavior = null;
         state = DEAD;
         node.table.remove(this);

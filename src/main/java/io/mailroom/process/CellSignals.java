@@ -162,28 +162,31 @@ abstract class CellSignals<M> extends CellMailbox<M> {
     // ---------------------------------------------------------------- ending
 
     /**
-     * Closes the signal stack, so no signal is taken any more, and answers the ones that reached
-     * the process as it ended ({@code unhandled} first: they came before the rest).
+     * Closes the signal stack, so no signal is taken any more, and tells the processes that know
+     * this one that it ended: a DOWN to every watcher, then an exit signal to every link, counting
+     * the signals that reached it as it ended ({@code unhandled} first: they came before the rest).
+     *
+     * <p>Watchers first, so that whatever a linked process does on the exit comes after the DOWN in
+     * every watcher's mailbox: a supervisor restarts the process only after its exit, so a watcher
+     * never hears from the successor before it hears that the process it watched is gone (a chat
+     * session took a room's new process for the one it watched, and passed on a message twice).
+     * Erlang orders signals only per pair of processes; this order costs nothing and keeps cause
+     * before effect.
      */
-    final void closeSignals(SystemSignal unhandled, ExitReason reason) {
+    final void endSignals(SystemSignal unhandled, ExitReason reason) {
         SystemSignal pending = reverse((SystemSignal) SIGNALS.getAndSet(this, SystemSignal.CLOSED));
-        answerAsDead(unhandled, reason);
-        answerAsDead(pending, reason);
+        answerAsDead(unhandled, reason, false);
+        answerAsDead(pending, reason, false);
+        tellWatchers(reason);
+        answerAsDead(unhandled, reason, true);
+        answerAsDead(pending, reason, true);
+        tellLinks(reason);
+        demonitorTargets();
     }
 
-    /** An exit signal to each link, a DOWN to each watcher; and demonitors what this process watched. */
-    final void tellLinksAndWatchers(ExitReason reason) {
+    private void tellWatchers(ExitReason reason) {
         Extras x = extras;
-        if (x == null) {
-            return;
-        }
-        Set<Cell<?>> links = x.links;
-        if (links != null) {
-            for (Cell<?> linked : links) {
-                linked.pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, me(), reason, null));
-            }
-        }
-        Map<MonitorRef, Receiver> watchers = x.monitoredBy;
+        Map<MonitorRef, Receiver> watchers = x == null ? null : x.monitoredBy;
         if (watchers != null) {
             for (Map.Entry<MonitorRef, Receiver> e : watchers.entrySet()) {
                 try {
@@ -194,7 +197,22 @@ abstract class CellSignals<M> extends CellMailbox<M> {
                 }
             }
         }
-        Map<MonitorRef, Pid<?>> monitoring = x.monitoring;
+    }
+
+    private void tellLinks(ExitReason reason) {
+        Extras x = extras;
+        Set<Cell<?>> links = x == null ? null : x.links;
+        if (links != null) {
+            for (Cell<?> linked : links) {
+                linked.pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, me(), reason, null));
+            }
+        }
+    }
+
+    /** Removes this process's monitors from the processes it watched. */
+    private void demonitorTargets() {
+        Extras x = extras;
+        Map<MonitorRef, Pid<?>> monitoring = x == null ? null : x.monitoring;
         if (monitoring != null) {
             for (Map.Entry<MonitorRef, Pid<?>> e : monitoring.entrySet()) {
                 if (e.getValue() instanceof Cell<?> target) {
@@ -204,9 +222,15 @@ abstract class CellSignals<M> extends CellMailbox<M> {
         }
     }
 
-    /** Answers the signals that reached this process as it ended. */
-    private void answerAsDead(SystemSignal s, ExitReason reason) {
+    /**
+     * Answers the signals that reached this process as it ended: the links among them if
+     * {@code links}, else the others.
+     */
+    private void answerAsDead(SystemSignal s, ExitReason reason, boolean links) {
         for (; s != null; s = s.next) {
+            if ((s.kind == SystemSignal.LINK) != links) {
+                continue;
+            }
             switch (s.kind) {
                 case SystemSignal.LINK -> s.from.pushSignal(new SystemSignal(SystemSignal.EXIT_LINK, me(), reason, null));
                 case SystemSignal.UNLINK -> {

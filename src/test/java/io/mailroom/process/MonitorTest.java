@@ -5,7 +5,9 @@ import static io.mailroom.testing.Waits.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mailroom.testing.TestNode;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -209,5 +211,58 @@ class MonitorTest {
             assertThat(down.reason()).isIn(ExitReason.KILLED, ExitReason.NOPROC);
             node.exit(watcher.pid(), ExitReason.KILL);
         }
+    }
+
+    /**
+     * A supervisor restarts a process on its exit signal; whoever watched the process must have its
+     * DOWN before it can hear from the successor. So every DOWN is in its watcher's mailbox before
+     * any link hears of the end: a process linked to the target writes to every watcher on its exit,
+     * and each watcher must see the DOWN first. Many watchers, so that delivering their DOWNs takes
+     * long enough for the linked process, on the other scheduler, to overtake them if it could.
+     */
+    @Test
+    void every_watcher_has_its_down_before_anything_a_linked_process_does_on_the_exit() {
+        int watchers = 500;
+        for (int round = 0; round < 20; round++) {
+            Probe target = probe();
+            List<Pid<Object>> pids = new ArrayList<>(watchers);
+            List<CompletableFuture<List<String>>> orders = new ArrayList<>(watchers);
+            for (int i = 0; i < watchers; i++) {
+                CompletableFuture<List<String>> order = new CompletableFuture<>();
+                orders.add(order);
+                pids.add(node.spawn(Behaviors.setup(ctx -> {
+                    ctx.monitor(target.pid());
+                    List<String> seen = new ArrayList<>(2);
+                    return Behaviors.receive(message -> noted(seen, String.valueOf(message), order),
+                            (c, signal) -> noted(seen, signal instanceof Signal.Down ? "DOWN" : signal.toString(), order));
+                })));
+            }
+            node.spawn(Behaviors.<Object>setup(ctx -> {
+                ctx.trapExits(true);
+                ctx.link(target.pid());
+                return Behaviors.receive(message -> Behaviors.same(), (c, signal) -> {
+                    if (signal instanceof Signal.Exit) {
+                        pids.forEach(p -> p.send("after the exit"));
+                    }
+                    return Behaviors.same();
+                });
+            }));
+            assertThat(target.answers()).as("a barrier: the target has taken every link and monitor").isTrue();
+
+            target.stop(ExitReason.of("boom"));
+
+            for (int i = 0; i < watchers; i++) {
+                assertThat(ProcessTesting.await(orders.get(i))).as("round %d, watcher %d", round, i)
+                        .containsExactly("DOWN", "after the exit");
+            }
+        }
+    }
+
+    private static Behavior<Object> noted(List<String> seen, String what, CompletableFuture<List<String>> order) {
+        seen.add(what);
+        if (seen.size() == 2) {
+            order.complete(List.copyOf(seen));
+        }
+        return Behaviors.same();
     }
 }
