@@ -56,7 +56,9 @@ public interface ProcessContext<M> {
 
     /**
      * Monitors {@code target}: exactly one {@link Signal.Down} arrives when it ends, with its exit
-     * reason, or with {@code noproc} if it is not alive now.
+     * reason, or with {@code noproc} if it is not alive now. It is in this process's mailbox before
+     * any of the target's links hears of the end, so nothing a linked process does on the exit (a
+     * supervisor's restart) can reach this process ahead of it.
      */
     MonitorRef monitor(Pid<?> target);
 
