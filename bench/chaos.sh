@@ -23,7 +23,7 @@
 # Its settings (passed as -Dcluster-chaos.key=value): clients, rooms, send-rate, faults (cut, stop,
 # kill, comma-separated, in order), up-millis, down-millis (all is well until the acks of that long
 # at send-rate came, then a fault lasts until as many sends were refused), room-kill-rate (room
-# processes of the live nodes killed per second beside the faults; default 0), seed. Needs
+# processes of the live nodes killed per second beside the faults; default 3), seed. Needs
 # redis-server on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
