@@ -109,8 +109,8 @@ class ChatClusterLostAnswerTest {
     void aPostTheEndedProcessNeverHandedToRedisIsRefusedAtOnceWhileRedisIsAway() {
         String room = "never-handed";
         Node node = proxied.getBean(Node.class);
-        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bob");
-             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ada")) {
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bn");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "An")) {
             inTheRoomWithAFirstMessage(room, bob, ada);
 
             proxy.holdAnswers();
@@ -147,9 +147,9 @@ class ChatClusterLostAnswerTest {
     @Test
     void aPostBehindARejoinWaitingForAnOpenOutcomeIsRefusedAtOnceWhileRedisIsAway() {
         String room = "behind-a-rejoin";
-        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bob");
-             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Ada");
-             ChatClient cy = ChatClient.welcomed(TestCluster.port(proxied), "Cy")) {
+        try (ChatClient bob = ChatClient.welcomed(TestCluster.port(direct), "Bw");
+             ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Aw");
+             ChatClient cy = ChatClient.welcomed(TestCluster.port(proxied), "Cw")) {
             inTheRoomWithAFirstMessage(room, bob, ada);
             cy.joined(room);
             bob.expect("presence");
