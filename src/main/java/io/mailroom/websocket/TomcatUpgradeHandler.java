@@ -20,14 +20,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The socket of one upgraded connection, on Tomcat's own upgrade interface (the one its JSR-356
- * WebSocket is built on): reads arrive as poller events on a container thread and go through the
- * connection's {@link FrameDecoder}. A write goes first straight to the socket channel; what the
+ * WebSocket is built on). Tomcat's first read event reads it on a container thread; from then on a
+ * plain socket is read by the transport's {@link SocketReader} (a TLS one stays with Tomcat's
+ * poller); either way the bytes go through the connection's {@link FrameDecoder}. A write goes first straight to the socket channel; what the
  * socket does not take at once goes to Tomcat's non-blocking write with a completion, which Tomcat's
  * poller continues when the socket becomes writable and fails when the socket took no bytes for the
  * write timeout. Reads use a buffer per container thread, so a connection between
  * reads holds none.
  */
-public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink {
+public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink, SocketReader.Target {
     private static final Logger LOG = LoggerFactory.getLogger(TomcatUpgradeHandler.class);
     private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(16 * 1024));
 
@@ -40,6 +41,8 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
     private WebSocketConnection connection;
     private FrameDecoder decoder;
     private WebSocketListener listener;
+    /** Read by the transport's reader since Tomcat's first read event, not by Tomcat. */
+    private volatile boolean handedOver;
 
     /** Tomcat creates the handler when the servlet upgrades; {@link #prepare} follows at once. */
     public TomcatUpgradeHandler() {}
@@ -91,15 +94,50 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
         }
     }
 
+    /**
+     * Tomcat's read event. A plain socket is read here once, which also takes what Tomcat had
+     * buffered past the upgrade request, and then handed to the transport's reader: Tomcat reads it
+     * no more. A TLS socket stays with Tomcat, whose engine decrypts it.
+     */
     private SocketState read() {
+        if (handedOver) {
+            return SocketState.SUSPENDED; // the reader has it: never two readers at once
+        }
         ByteBuffer buf = READ_BUFFER.get();
+        Read r = read(buf, Integer.MAX_VALUE, true);
+        if (r == Read.MORE && plainChannel != null) {
+            handedOver = true;
+            transport.reader().register(plainChannel, this);
+            return SocketState.SUSPENDED;
+        }
+        return switch (r) {
+            case MORE -> SocketState.UPGRADED;
+            case DONE -> SocketState.SUSPENDED; // after the peer's close or a protocol error; the socket closes when our close frame is out
+            case CLOSED -> SocketState.CLOSED;
+        };
+    }
+
+    /** The transport's reader: the socket has bytes. */
+    @Override
+    public boolean readable(ByteBuffer buffer, int maxReads) {
+        return read(buffer, maxReads, false) == Read.MORE;
+    }
+
+    private enum Read { MORE, DONE, CLOSED }
+
+    /**
+     * Reads into {@code buf} until the socket has nothing more or {@code maxReads} reads are done,
+     * feeding the decoder. Through Tomcat's wrapper ({@code viaTomcat}: first its own buffer, then
+     * the socket), or straight from the channel.
+     */
+    private Read read(ByteBuffer buf, int maxReads, boolean viaTomcat) {
         try {
-            while (!decoder.isDone()) {
+            for (int i = 0; i < maxReads && !decoder.isDone(); i++) {
                 buf.clear();
-                int n = socket.read(false, buf);
+                int n = viaTomcat ? socket.read(false, buf) : plainChannel.read(buf);
                 if (n < 0) {
                     connection.finish(); // the peer went without a close frame
-                    return SocketState.CLOSED;
+                    return Read.CLOSED;
                 }
                 if (n == 0) {
                     break;
@@ -107,19 +145,21 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
                 connection.heard();
                 buf.flip();
                 decoder.feed(buf);
+                if (!viaTomcat && n < buf.capacity()) {
+                    break; // most likely all there was: the reader's selector says if not
+                }
             }
         } catch (IOException e) {
             LOG.debug("read from {} failed: {}", describe(), e.toString());
             connection.finish();
-            return SocketState.CLOSED;
+            return Read.CLOSED;
         } catch (RuntimeException e) {
             // a bug in a listener: this connection ends with 1011; the container and the others carry on
             LOG.warn("the listener of {} failed", describe(), e);
             connection.protocolError(1011, "internal error");
-            return SocketState.SUSPENDED;
+            return Read.DONE;
         }
-        // after the peer's close or a protocol error, reads stop; the socket closes when our close frame is out
-        return decoder.isDone() ? SocketState.SUSPENDED : SocketState.UPGRADED;
+        return decoder.isDone() ? Read.DONE : Read.MORE;
     }
 
     // ---- FrameDecoder.Sink: events for the listener, control frames for the connection
@@ -197,6 +237,9 @@ public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, W
     @Override
     public void close() {
         socket.close();
+        if (handedOver) {
+            transport.reader().closed(); // its selector holds the socket's descriptor until its next selection
+        }
     }
 
     @Override

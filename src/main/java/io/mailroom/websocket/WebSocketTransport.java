@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What every connection of one server shares: the settings, the pool of write buffers, one timer
- * thread for closing handshakes and keep-alive pings, and the set of open connections (which
- * shutdown waits for).
+ * thread for closing handshakes and keep-alive pings, one reader thread for the plain sockets, and
+ * the set of open connections (which shutdown waits for).
  */
 public final class WebSocketTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketTransport.class);
@@ -23,6 +23,7 @@ public final class WebSocketTransport implements AutoCloseable {
     private final WebSocketSettings settings;
     private final BufferPool buffers = new BufferPool(BUFFER_SIZE, MAX_IDLE_BUFFERS);
     private final ScheduledThreadPoolExecutor timer;
+    private final SocketReader reader = new SocketReader();
     private final Consumer<WireFrame> handOff;
     private final Set<WebSocketConnection> open = ConcurrentHashMap.newKeySet();
 
@@ -86,6 +87,10 @@ public final class WebSocketTransport implements AutoCloseable {
         return timer;
     }
 
+    SocketReader reader() {
+        return reader;
+    }
+
     void handedOff(WireFrame frame) {
         if (frame.originNanos() != 0) {
             try {
@@ -99,5 +104,6 @@ public final class WebSocketTransport implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        reader.close();
     }
 }

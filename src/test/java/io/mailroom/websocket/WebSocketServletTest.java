@@ -56,6 +56,8 @@ class WebSocketServletTest {
         final WebSocketConnection connection;
         final HandshakeRequest request;
         final List<String> texts = new CopyOnWriteArrayList<>();
+        /** The thread that read each text. */
+        final List<String> readers = new CopyOnWriteArrayList<>();
         final List<Integer> tooLarge = new CopyOnWriteArrayList<>();
         final AtomicInteger binaries = new AtomicInteger();
         final AtomicInteger closed = new AtomicInteger();
@@ -71,6 +73,7 @@ class WebSocketServletTest {
                 throw new IllegalStateException("a listener bug, on purpose");
             }
             texts.add(text);
+            readers.add(Thread.currentThread().getName());
             connection.send(WireFrame.text(text));
         }
 
@@ -278,6 +281,59 @@ class WebSocketServletTest {
         for (String s : sent) {
             assertThat(readServerFrame().text()).isEqualTo(s);
         }
+    }
+
+    // ---- reading: Tomcat's first read event, then the transport's reader
+
+    @Test
+    void frames_sent_with_the_handshake_are_read_whole_and_in_order() throws Exception {
+        List<String> sent = List.of("one", "two", "é".repeat(3000));
+        byte[] frames = ClientFrames.concat(ClientFrames.text(sent.get(0)), ClientFrames.text(sent.get(1)),
+                ClientFrames.text(sent.get(2)));
+        WsClient.Response r = client.handshake("/ws?user=ada", WsClient.upgradeHeaders(port, randomKey()), frames);
+        assertThat(r.status()).as(r.raw()).isEqualTo(101);
+        for (String s : sent) {
+            assertThat(readServerFrame().text()).isEqualTo(s);
+        }
+    }
+
+    @Test
+    void after_the_first_read_a_plain_socket_is_read_by_the_transports_reader() throws Exception {
+        Recorder rec = upgrade();
+        // the first read event may still be reading on Tomcat's thread while the echoes go back and forth
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            client.sendText("hello");
+            readServerFrame();
+            return rec.readers.getLast().equals("websocket-reader");
+        });
+        int before = rec.readers.size();
+        for (int i = 0; i < 20; i++) {
+            client.sendText("again " + i);
+            assertThat(readServerFrame().text()).isEqualTo("again " + i);
+        }
+        assertThat(rec.readers.subList(before, rec.readers.size())).hasSize(20).containsOnly("websocket-reader");
+    }
+
+    @Test
+    void a_burst_of_many_reading_rounds_is_read_whole_and_in_order() throws Exception {
+        upgrade();
+        // 60 frames of 10,000 bytes in one write: 600 KB, read 64 KiB a round; what a round leaves, the next takes
+        List<byte[]> frames = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            frames.add(ClientFrames.text(String.format("%04d", i) + "x".repeat(9996)));
+        }
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                client.write(ClientFrames.concat(frames.toArray(byte[][]::new)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        for (int i = 0; i < 60; i++) {
+            String text = readServerFrame().text();
+            assertThat(text).hasSize(10_000).startsWith(String.format("%04d", i));
+        }
+        writer.join(10_000);
     }
 
     @Test

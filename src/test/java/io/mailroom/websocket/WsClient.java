@@ -94,12 +94,21 @@ final class WsClient implements AutoCloseable {
         return request("GET", path, headers);
     }
 
+    /** As {@link #handshake(String, Map)}, with {@code after} in the same write: frames sent before the answer came. */
+    Response handshake(String path, Map<String, String> headers, byte[] after) throws IOException {
+        return request("GET", path, headers, after);
+    }
+
     /** Writes {@code method path} with {@code headers} and reads the response head. */
     Response request(String method, String path, Map<String, String> headers) throws IOException {
+        return request(method, path, headers, new byte[0]);
+    }
+
+    private Response request(String method, String path, Map<String, String> headers, byte[] after) throws IOException {
         StringBuilder r = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
         headers.forEach((k, v) -> r.append(k).append(": ").append(v).append("\r\n"));
         r.append("\r\n");
-        out.write(r.toString().getBytes(StandardCharsets.US_ASCII));
+        out.write(ClientFrames.concat(r.toString().getBytes(StandardCharsets.US_ASCII), after));
         out.flush();
         String head = readHead();
         String[] lines = head.split("\r\n");
