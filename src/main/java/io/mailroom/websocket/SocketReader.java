@@ -43,7 +43,6 @@ final class SocketReader implements AutoCloseable {
     private final Queue<Registration> registrations = new ConcurrentLinkedQueue<>();
     /** Heap: the frame decoder reads its array. 16 KiB, as Tomcat's socket read buffer. */
     private final ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
-    private final Thread thread;
     private volatile boolean running = true;
 
     SocketReader() {
@@ -52,7 +51,7 @@ final class SocketReader implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("no selector for the WebSocket reader", e);
         }
-        thread = Thread.ofPlatform().daemon().name("websocket-reader").start(this::run);
+        Thread.ofPlatform().daemon().name("websocket-reader").start(this::run);
     }
 
     /**
@@ -85,9 +84,9 @@ final class SocketReader implements AutoCloseable {
                 }
             } catch (ClosedSelectorException e) {
                 return;
-            } catch (IOException | RuntimeException e) {
-                // the reader must go on for every other socket
-                LOG.warn("the WebSocket reader's selector failed; it goes on", e);
+            } catch (Throwable e) {
+                // a reader that ended would leave every socket unread while the server looks up
+                LOG.error("the WebSocket reader's selector failed; it goes on", e);
             }
         }
     }
@@ -106,15 +105,19 @@ final class SocketReader implements AutoCloseable {
         if (!key.isValid()) {
             return;
         }
-        boolean more;
         try {
-            more = ((Target) key.attachment()).readable(buffer, READS_PER_ROUND);
-        } catch (RuntimeException e) {
-            LOG.warn("reading a WebSocket failed", e);
-            more = false;
-        }
-        if (!more) {
+            if (!((Target) key.attachment()).readable(buffer, READS_PER_ROUND)) {
+                key.cancel();
+            }
+        } catch (Throwable e) {
+            // the target answers a listener's exception itself; this is worse: drop the socket, keep the reader
+            LOG.error("reading a WebSocket failed; its socket is closed", e);
             key.cancel();
+            try {
+                key.channel().close();
+            } catch (IOException closing) {
+                LOG.debug("closing it: {}", closing.toString());
+            }
         }
     }
 

@@ -22,11 +22,11 @@ import org.slf4j.LoggerFactory;
  * The socket of one upgraded connection, on Tomcat's own upgrade interface (the one its JSR-356
  * WebSocket is built on). Tomcat's first read event reads it on a container thread; from then on a
  * plain socket is read by the transport's {@link SocketReader} (a TLS one stays with Tomcat's
- * poller); either way the bytes go through the connection's {@link FrameDecoder}. A write goes first straight to the socket channel; what the
- * socket does not take at once goes to Tomcat's non-blocking write with a completion, which Tomcat's
- * poller continues when the socket becomes writable and fails when the socket took no bytes for the
- * write timeout. Reads use a buffer per container thread, so a connection between
- * reads holds none.
+ * poller); either way the bytes go through the connection's {@link FrameDecoder}, from a buffer of
+ * the reading thread, so a connection between reads holds none. A write goes first straight to the
+ * socket channel; what the socket does not take at once goes to Tomcat's non-blocking write with a
+ * completion, which Tomcat's poller continues when the socket becomes writable and fails when the
+ * socket took no bytes for the write timeout.
  */
 public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink, SocketReader.Target {
     private static final Logger LOG = LoggerFactory.getLogger(TomcatUpgradeHandler.class);
