@@ -27,6 +27,8 @@ final class SocketReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SocketReader.class);
     /** Reads of one socket in one round before the reader moves on to the next socket. */
     static final int READS_PER_ROUND = 4;
+    /** A reading thread's buffer, the reader's or a container thread's: 16 KiB, as Tomcat's socket read buffer. */
+    static final int READ_BUFFER_BYTES = 16 * 1024;
 
     /** What the reader reads for. */
     interface Target {
@@ -41,8 +43,8 @@ final class SocketReader implements AutoCloseable {
 
     private final Selector selector;
     private final Queue<Registration> registrations = new ConcurrentLinkedQueue<>();
-    /** Heap: the frame decoder reads its array. 16 KiB, as Tomcat's socket read buffer. */
-    private final ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
+    /** Heap: the frame decoder reads its array. */
+    private final ByteBuffer buffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
     private volatile boolean running = true;
 
     SocketReader() {

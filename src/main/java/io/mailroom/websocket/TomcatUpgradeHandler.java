@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TomcatUpgradeHandler implements InternalHttpUpgradeHandler, WireChannel, FrameDecoder.Sink, SocketReader.Target {
     private static final Logger LOG = LoggerFactory.getLogger(TomcatUpgradeHandler.class);
-    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(16 * 1024));
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(SocketReader.READ_BUFFER_BYTES));
 
     private WebSocketTransport transport;
     private WebSocketEndpoint endpoint;

@@ -455,9 +455,7 @@ class RoomLinkTest {
     @Test
     void aPostSentAgainToTheNextProcessKeepsItsIdAndAnotherPostHasAnother() {
         FakeRoom r = joined(2);
-        link.post("once", "r1");
-        Room.Post first = (Room.Post) r.awaitGotRaw(2).get(1);
-        link.handed(first.id());
+        Room.Post first = postHanded(r, "once");
 
         link.roomEnded(ExitReason.of("killed mid-append"));
         FakeRoom next = room();
