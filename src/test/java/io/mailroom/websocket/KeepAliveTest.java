@@ -6,7 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
@@ -26,7 +27,8 @@ class KeepAliveTest {
 
     private Tomcat tomcat;
     private WebSocketTransport transport;
-    private final List<AtomicInteger> closes = new CopyOnWriteArrayList<>();
+    /** Each connection's count of onClosed, by its {@code who} parameter (connections may open in either order). */
+    private final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -34,7 +36,7 @@ class KeepAliveTest {
                 Duration.ofSeconds(5), List.of(), INTERVAL), f -> { });
         WebSocketEndpoint endpoint = (connection, request) -> {
             AtomicInteger closed = new AtomicInteger();
-            closes.add(closed);
+            closes.put(request.parameter("who"), closed);
             return new WebSocketListener() {
                 @Override public void onText(String text) { }
                 @Override public void onPong() { }
@@ -63,7 +65,7 @@ class KeepAliveTest {
     @Test
     void a_peer_that_answers_pings_stays_and_one_that_does_not_is_closed_1001_ping_timeout() throws Exception {
         int port = tomcat.getConnector().getLocalPort();
-        try (WsClient alive = WsClient.upgraded(port, "/ws", 0); WsClient mute = WsClient.upgraded(port, "/ws", 0)) {
+        try (WsClient alive = WsClient.upgraded(port, "/ws?who=alive", 0); WsClient mute = WsClient.upgraded(port, "/ws?who=mute", 0)) {
             await().atMost(Duration.ofSeconds(5)).until(() -> closes.size() == 2);
             // one answers every ping, for eight intervals, on its own thread
             var answering = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -90,9 +92,9 @@ class KeepAliveTest {
             assertThat(close.opcode()).isEqualTo(0x8);
             assertThat(close.closeCode()).isEqualTo(1001);
             assertThat(close.closeReason()).isEqualTo("ping timeout");
-            await().atMost(Duration.ofSeconds(5)).until(() -> closes.get(1).get() == 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> closes.get("mute").get() == 1);
             assertThat(answering.get(30, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThanOrEqualTo(4);
-            assertThat(closes.get(0)).hasValue(0);
+            assertThat(closes.get("alive")).hasValue(0);
             assertThat(mute.atEof()).as("the dead peer's socket is closed once the close frame is out").isTrue();
             await().atMost(Duration.ofSeconds(5)).until(() -> transport.openConnections().size() == 1);
         }
