@@ -52,7 +52,7 @@ final class Timers implements Runnable {
     private volatile long caughtUpTo = Long.MIN_VALUE;
     private volatile boolean running = true;
     private volatile long plannedWake = Long.MAX_VALUE;
-    private long tick; // the next tick to expire, owned by the timer thread
+    private long tick; // the next tick to expire, from 0 at the origin; owned by the timer thread
     private Scheduler scheduler; // its watchdog runs here; set before start
 
     Timers(long tickNanos, String threadName, NanoClock clock) {
@@ -142,7 +142,8 @@ final class Timers implements Runnable {
 
     @Override
     public void run() {
-        tick = (clock.nanoTime() - origin) / tickNanos;
+        // tick stays 0, the origin: a timer set before this thread got going and already due by
+        // now is expired in its own bucket, in deadline order, not all in the current one
         while (running) {
             try {
                 turn();
