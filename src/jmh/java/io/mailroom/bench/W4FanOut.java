@@ -12,14 +12,21 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * W4: one publisher, 10,000 subscribers, 100 broadcasts (1,000,000 deliveries). The run sends the
  * publisher 100 {@code Publish} messages; for each it builds one event and sends that same event
  * to every subscriber. A subscriber counts its events and reports once it has all 100; the run
  * ends when all 10,000 have.
+ *
+ * <p>Warm-up is longer than the suite's: on 2 cores the JIT is still compiling for W4's first ~25
+ * iterations (about 0.8 s of compile time, measured by {@link FanOutRegimes}), and a compiler
+ * thread on one of the two cores makes those iterations 2-3x slower, so 4 warm-ups measured the
+ * JIT, not the runtime.
  */
 @State(Scope.Benchmark)
+@Warmup(iterations = 30)
 public class W4FanOut extends WorkloadBench {
     public static final long UNITS = 1_000_000L;
     public static final String UNIT = "deliveries";
