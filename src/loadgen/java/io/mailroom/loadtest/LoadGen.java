@@ -611,8 +611,10 @@ public final class LoadGen {
     }
 
     void put(String key, double value) {
+        // a fraction of a core gets three decimals: the idle bars are 0.05 and 0.02 cores
+        String format = Math.abs(value) < 1 ? "%.3f" : "%.2f";
         result.setProperty(key, value == Math.rint(value) && Math.abs(value) < 1e15
-                ? String.valueOf((long) value) : String.format(Locale.ROOT, "%.2f", value));
+                ? String.valueOf((long) value) : String.format(Locale.ROOT, format, value));
     }
 
     // ---------------------------------------------------------------- main
