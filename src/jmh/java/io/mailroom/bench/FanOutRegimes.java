@@ -31,7 +31,7 @@ public final class FanOutRegimes {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
-    record Iteration(double millis, long turns, long steals, long stolen, long gcMillis, long jitMillis,
+    record Iteration(double millis, long turns, long steals, long stolen, long parks, long gcMillis, long jitMillis,
                      double cpuMillis) {}
 
     public static void main(String[] args) throws Exception {
@@ -45,8 +45,8 @@ public final class FanOutRegimes {
                 Thread.sleep(20); // the spawns' first turns are over
                 Iteration it = runOnce(rt, w);
                 System.out.printf(Locale.ROOT,
-                        "%3d %s %7.1f ms  turns %7d  steals %6d  stolen %7d  gc %3d ms  jit %4d ms  cpu %5.1f ms%n",
-                        i, i < warmup ? "warm-up " : "measured", it.millis, it.turns, it.steals, it.stolen,
+                        "%3d %s %7.1f ms  turns %7d  steals %6d  stolen %7d  parks %3d  gc %3d ms  jit %4d ms  cpu %5.1f ms%n",
+                        i, i < warmup ? "warm-up " : "measured", it.millis, it.turns, it.steals, it.stolen, it.parks,
                         it.gcMillis, it.jitMillis, it.cpuMillis);
                 if (i >= warmup) {
                     measured.add(it);
@@ -78,12 +78,14 @@ public final class FanOutRegimes {
         long turns = 0;
         long steals = 0;
         long stolen = 0;
+        long parks = 0;
         for (int k = 0; k < before.size(); k++) {
             turns += after.get(k).turns() - before.get(k).turns();
             steals += after.get(k).steals() - before.get(k).steals();
             stolen += after.get(k).stolen() - before.get(k).stolen();
+            parks += after.get(k).parks() - before.get(k).parks();
         }
-        return new Iteration((end - start) / 1e6, turns, steals, stolen, gc, jit, cpu);
+        return new Iteration((end - start) / 1e6, turns, steals, stolen, parks, gc, jit, cpu);
     }
 
     private static long gcPauseMillis() {
