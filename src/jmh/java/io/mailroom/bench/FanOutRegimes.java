@@ -15,6 +15,7 @@ import java.util.function.Predicate;
  * (turns, steals, processes stolen), and the GC pause, JIT compile and process CPU time inside it:
  * <pre>
  * java ... io.mailroom.bench.FanOutRegimes 400 25     # 400 iterations, the first 25 as warm-up
+ * java ... io.mailroom.bench.FanOutRegimes 400 25 gc  # System.gc() before each iteration, as the JMH suite does
  * </pre>
  * 100 broadcasts to 10,000 subscribers are 1,000,000 deliveries. When the subscribers get their
  * events in batches, that is tens of thousands of turns; when a thief keeps pace with the
@@ -37,9 +38,13 @@ public final class FanOutRegimes {
     public static void main(String[] args) throws Exception {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 150;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 25;
+        boolean gcBetween = args.length > 2 && args[2].equals("gc");
         List<Iteration> measured = new ArrayList<>();
         try (Runtimes rt = Runtimes.start(Runtimes.MAILROOM)) {
             for (int i = 0; i < iterations; i++) {
+                if (gcBetween) {
+                    System.gc(); // a full collection: what survives it (the node, its rings) is old from then on
+                }
                 Workload w = new W4FanOut.MailroomFanOut(rt);
                 w.prepare();
                 Thread.sleep(20); // the spawns' first turns are over
