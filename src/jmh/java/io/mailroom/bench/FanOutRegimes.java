@@ -33,7 +33,19 @@ public final class FanOutRegimes {
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     record Iteration(double millis, long turns, long steals, long stolen, long parks, long gcMillis, long jitMillis,
-                     double cpuMillis) {}
+                     double cpuMillis) {
+        boolean unpaused() {
+            return gcMillis == 0;
+        }
+
+        boolean storm() {
+            return steals >= STORM;
+        }
+
+        boolean onePerTurn() {
+            return turns >= ONE_PER_TURN;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 150;
@@ -60,11 +72,11 @@ public final class FanOutRegimes {
             }
         }
         summarize("all measured", measured, it -> true);
-        summarize("no collection inside", measured, it -> it.gcMillis == 0);
-        summarize("  steal storm", measured, it -> it.gcMillis == 0 && it.steals >= STORM);
-        summarize("  batched", measured, it -> it.gcMillis == 0 && it.steals < STORM && it.turns < ONE_PER_TURN);
-        summarize("  one event per turn", measured,
-                it -> it.gcMillis == 0 && it.steals < STORM && it.turns >= ONE_PER_TURN);
+        List<Iteration> unpaused = measured.stream().filter(Iteration::unpaused).toList();
+        summarize("no collection inside", unpaused, it -> true);
+        summarize("  steal storm", unpaused, Iteration::storm);
+        summarize("  batched", unpaused, it -> !it.storm() && !it.onePerTurn());
+        summarize("  one event per turn", unpaused, it -> !it.storm() && it.onePerTurn());
     }
 
     private static Iteration runOnce(Runtimes rt, Workload w) throws Exception {
