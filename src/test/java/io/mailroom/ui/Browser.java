@@ -116,6 +116,14 @@ final class Browser implements AutoCloseable {
         return driver.findElements(By.cssSelector(css));
     }
 
+    /** Clicks the element, looking again if the page re-rendered it between the look and the click (a live list). */
+    void click(String css) {
+        waitFor("to click " + css, d -> {
+            find(css).click();
+            return true;
+        });
+    }
+
     String text(String css) {
         return find(css).getText();
     }

@@ -67,12 +67,12 @@ class ChatPageTest extends UiTest {
         String office = unique("back-office");
         ada.browser.find("#join-room").sendKeys(office, Keys.ENTER);
         ada.waitJoined(office);
-        ada.browser.find("li.room-item[data-room='" + room + "'] button.open").click();
+        ada.browser.click("li.room-item[data-room='" + room + "'] button.open");
         String listed = "#directory button[data-room='" + office + "']";
         // the list is redrawn every few seconds: read it inside the wait
         bob.browser.waitFor("the room list shows " + office + " with 1 member",
                 d -> !bob.browser.findAll(listed).isEmpty() && bob.browser.text(listed).contains("1 member"));
-        bob.browser.find(listed).click();
+        bob.browser.click(listed);
         bob.waitJoined(office);
         bob.send("There is a parcel for you in the back office.");
         bob.waitShown(office, "There is a parcel for you in the back office.", "sent");
@@ -86,13 +86,13 @@ class ChatPageTest extends UiTest {
         bob.browser.phoneWidth();
         bob.browser.screenshot("chat-phone.png");
         bob.browser.desktopWidth();
-        ada.browser.find("li.room-item[data-room='" + office + "'] button.open").click();
+        ada.browser.click("li.room-item[data-room='" + office + "'] button.open");
         ada.waitShown(office, "There is a parcel for you in the back office.", "sent");
         assertThat(ada.browser.findAll(badge)).isEmpty();
-        ada.browser.find("li.room-item[data-room='" + room + "'] button.open").click();
+        ada.browser.click("li.room-item[data-room='" + room + "'] button.open");
 
         // Bob leaves: his page drops the room, Ada's member list follows
-        bob.browser.find("li.room-item[data-room='" + room + "'] button.leave").click();
+        bob.browser.click("li.room-item[data-room='" + room + "'] button.leave");
         bob.browser.waitFor("Bob's room list without the room",
                 d -> bob.browser.findAll("li.room-item[data-room='" + room + "']").isEmpty());
         ada.browser.waitFor("Ada sees Bob leave", d -> !ada.members().contains(bob.user));

@@ -39,14 +39,14 @@ class CountersPageTest extends UiTest {
         assertThat(browser.text(row + " .restarts")).isEqualTo("0");
 
         for (int i = 1; i <= 3; i++) {
-            browser.find(row + " button[title='Increment']").click();
+            browser.click(row + " button[title='Increment']");
             String expected = String.valueOf(5 + i);
             browser.waitFor("value " + expected, d -> expected.equals(browser.text(row + " .value")));
         }
-        browser.find(row + " button[title='Decrement']").click();
+        browser.click(row + " button[title='Decrement']");
         browser.waitFor("value 7", d -> "7".equals(browser.text(row + " .value")));
 
-        browser.find(row + " button.crash").click();
+        browser.click(row + " button.crash");
         browser.waitFor("restarts 1", d -> "1".equals(browser.text(row + " .restarts")));
         assertThat(browser.text(row + " .value")).isEqualTo("5");
         assertThat(browser.text("#action-error")).contains("restarted by its supervisor");

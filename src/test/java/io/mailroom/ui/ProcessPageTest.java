@@ -43,7 +43,7 @@ class ProcessPageTest extends UiTest {
             String row = "#process-rows tr[data-name='room:" + room + "']";
             browser.waitFor("the room's row", d -> !browser.findAll(row).isEmpty());
             String pid = browser.find(row).getDomAttribute("data-pid");
-            browser.find(row + " td.name").click();
+            browser.click(row + " td.name");
 
             browser.waitFor("the process page", d -> browser.find("#process-page").isDisplayed());
             assertThat(browser.find("#overview").isDisplayed()).isFalse();
@@ -79,7 +79,7 @@ class ProcessPageTest extends UiTest {
             browser.waitFor("the trace stopped", d -> browser.text("#trace-toggle").equals("Trace"));
 
             // the room monitors its member's session: the link opens the session's page
-            browser.find("#process-facts [data-fact='monitors'] a").click();
+            browser.click("#process-facts [data-fact='monitors'] a"); // the facts are rendered anew with each update
             browser.waitFor("the session's page", d -> browser.text("#process-state").contains("\"user\": \"" + user + "\""));
             assertThat(browser.text("#process-facts [data-fact='type']")).isEqualTo("session");
 
