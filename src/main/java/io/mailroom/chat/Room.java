@@ -401,8 +401,8 @@ public final class Room {
                     return; // answered after the posts before it
                 }
                 waiting.pollFirst();
-                // a joiner is told every node's members, so a join waits for presence too
-                boolean ready = synced && (!(next instanceof Join) || presence == null || registered);
+                // a joiner is told every node's members, and they of it: a join waits for presence too
+                boolean ready = synced && (!(next instanceof Join) || presence == null || registered && presence.live());
                 if (ready || next instanceof Leave || next instanceof Rejoin || next instanceof Post p && p.uncertain()) {
                     handleClustered(next);
                 } else if (next instanceof Join j) {

@@ -34,6 +34,13 @@ public interface RoomPresence {
         void reregister();
     }
 
+    /**
+     * Whether this node can write its members now (its last heartbeat succeeded). A join while it
+     * cannot is refused: answered {@code joined}, the member would stay unseen by the other nodes
+     * until the next heartbeat, and a member joining there meanwhile would not be told of it.
+     */
+    boolean live();
+
     /** Starts passing the room's changes to {@code feed}; completes once they are sure to come. */
     CompletionStage<Void> subscribe(String room, Feed feed);
 

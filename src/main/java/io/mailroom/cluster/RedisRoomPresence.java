@@ -61,12 +61,18 @@ import org.slf4j.LoggerFactory;
  * so removing a dead node's members needs no lock: every node that sees it dead removes them, each
  * member with one atomic script that removes and announces it only if it is still that node's.
  *
+ * <p><b>A failed beat is tried again soon</b> ({@link #RETRY_MILLIS} after its answer, not at the
+ * next period): until one is answered this node's rooms refuse joins, so it should not stay so long
+ * after Redis is back.
+ *
  * <p>Nothing here blocks a caller: commands are Lettuce's async ones, and the heartbeat runs on its
  * own timer thread, which only issues commands.
  */
 public final class RedisRoomPresence implements RoomPresence, ClusterNodes, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisRoomPresence.class);
     static final String NODES = "mailroom:nodes";
+    /** How soon a failed beat is tried again. */
+    static final long RETRY_MILLIS = 100;
     /** Dead node ids remembered, so that a late join under one is ignored; ids are never reused. */
     static final int DEAD_REMEMBERED = 10_000;
 
@@ -251,6 +257,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
     }
 
     /** Whether this node's last heartbeat succeeded under its current id. */
+    @Override
     public boolean live() {
         return live;
     }
@@ -268,6 +275,16 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         if (!closed) {
             try {
                 timer.execute(this::beatQuietly);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    }
+
+    private void beatAfter(long millis) {
+        if (!closed) {
+            try {
+                timer.schedule(this::beatQuietly, millis, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 // closing
             }
@@ -293,6 +310,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         }
         return reply.handle((answer, error) -> {
             boolean again = false;
+            boolean retry = false;
             try {
                 if (error != null) {
                     if (live) {
@@ -300,6 +318,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
                                 String.valueOf(error));
                     }
                     live = false;
+                    retry = true;
                 } else {
                     again = beaten(id, answer);
                     liveNodes().thenAccept(ids -> nodeCount = ids.size());
@@ -309,6 +328,8 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             }
             if (again) {
                 beatSoon();
+            } else if (retry) {
+                beatAfter(RETRY_MILLIS);
             }
             return null;
         });
