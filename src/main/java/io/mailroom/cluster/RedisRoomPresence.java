@@ -211,7 +211,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-                beatSoon(); // back: say so at once, and learn whether this id survived
+                beatAfter(0); // back: say so at once, and learn whether this id survived
             }
 
             @Override
@@ -271,16 +271,6 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
 
     // ---- the heartbeat
 
-    private void beatSoon() {
-        if (!closed) {
-            try {
-                timer.execute(this::beatQuietly);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closing
-            }
-        }
-    }
-
     private void beatAfter(long millis) {
         if (!closed) {
             try {
@@ -327,7 +317,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
                 beating.set(false); // only now: one beat's answer is handled before the next is sent
             }
             if (again) {
-                beatSoon();
+                beatAfter(0);
             } else if (retry) {
                 beatAfter(RETRY_MILLIS);
             }

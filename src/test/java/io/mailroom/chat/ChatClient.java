@@ -16,8 +16,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.awaitility.core.ConditionFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -178,17 +179,27 @@ final class ChatClient implements WebSocket.Listener, AutoCloseable {
      * answer, or no ack within {@link #WAIT}, fails.
      */
     long sayUntilAcked(String room, String text, String ref) {
-        AtomicLong seq = new AtomicLong(-1);
-        await("an ack for " + ref).pollInterval(Duration.ofMillis(50)).until(() -> {
-            JsonNode answer = say(room, text, ref).next();
-            if (answer.get("type").asString().equals("ack")) {
-                seq.set(answer.get("seq").asLong());
+        return untilTaken("an ack for " + ref, () -> say(room, text, ref), "ack").get("seq").asLong();
+    }
+
+    /** Joins until the join is taken, as {@link #sayUntilAcked}, and returns the {@code joined}. */
+    JsonNode joinedUntilTaken(String room) {
+        return untilTaken("joined " + room, () -> join(room), "joined");
+    }
+
+    /** Makes the request until its answer is of {@code type}; every other answer must be {@code unavailable}. */
+    private JsonNode untilTaken(String what, Supplier<ChatClient> request, String type) {
+        AtomicReference<JsonNode> taken = new AtomicReference<>();
+        await(what).pollInterval(Duration.ofMillis(50)).until(() -> {
+            JsonNode answer = request.get().next();
+            if (answer.get("type").asString().equals(type)) {
+                taken.set(answer);
                 return true;
             }
             assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
             return false;
         });
-        return seq.get();
+        return taken.get();
     }
 
     /** Joins and reads the {@code joined}. */
