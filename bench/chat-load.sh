@@ -9,8 +9,10 @@
 #   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
 #
 # Builds into $BUILD_DIR (default target-load): the app jar with Maven, then the load generator and
-# the baselines (src/loadgen/java, never part of ./mvnw verify) with javac against the app's
-# runtime classpath and the baselines' own (bench/tomcat, bench/jetty). Results: $BUILD_DIR/chat-load/{results.md,*.properties,*.log}.
+# the baselines (src/loadgen/java, never part of ./mvnw verify) with javac against the generator's
+# classpath (bench/loadgen: Netty) and the baselines' own (bench/tomcat, bench/jetty).
+# Results: $BUILD_DIR/chat-load/{results.md,*.properties,*.log}. CHAT_LOAD_ARGS=client=jdk drives the
+# clients with the JDK's WebSocket client, as runs before 2026-12-07 did, instead of Netty's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -21,25 +23,24 @@ case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 OUT="$BUILD_DIR/chat-load"
 mkdir -p "$OUT"
 SERVER_JVM=(${CHAT_LOAD_SERVER_JVM:--Xms64m -Xmx2g -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20})
-GEN_JVM=(-Xms1g -Xmx4g -XX:+UseParallelGC)
+GEN_JVM=(-Xms1g -Xmx4g -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED)
 PORT="${CHAT_LOAD_PORT:-28471}"
 HOSTS="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4"
 
 if [ "${CHAT_LOAD_BUILD:-1}" = 1 ]; then
   echo "building into ${BUILD_DIR#$ROOT/}…"
-  ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package dependency:build-classpath \
-      -Dmdep.outputFile="$BUILD_DIR/load-classpath.txt" -Dmdep.includeScope=runtime >"$OUT/build.log" 2>&1 \
+  ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package >"$OUT/build.log" 2>&1 \
     || { tail -n 30 "$OUT/build.log"; exit 1; }
-  for c in tomcat jetty; do # the baselines' own classpaths: Spring's WebSocket on Tomcat, on Jetty 12
+  for c in loadgen tomcat jetty; do # the generator's own classpath (Netty); the baselines': Spring's WebSocket on Tomcat, on Jetty 12
     ./mvnw -q -f "bench/$c/pom.xml" dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/$c-classpath.txt" \
         -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
   done
   rm -rf "$BUILD_DIR/loadgen-classes"
   "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" \
-      -cp "$(cat "$BUILD_DIR/load-classpath.txt"):$(cat "$BUILD_DIR/tomcat-classpath.txt")" $(find src/loadgen/java -name '*.java')
+      -cp "$(cat "$BUILD_DIR/loadgen-classpath.txt"):$(cat "$BUILD_DIR/tomcat-classpath.txt")" $(find src/loadgen/java -name '*.java')
 fi
 JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
-CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/load-classpath.txt")"
+CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/loadgen-classpath.txt")"
 CP_TOMCAT="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/tomcat-classpath.txt")"
 CP_JETTY="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/jetty-classpath.txt")"
 

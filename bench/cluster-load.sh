@@ -29,7 +29,7 @@ mkdir -p "$OUT"
 rm -rf "$OUT/window"
 # as chat-load.sh: the same server and generator flags
 SERVER_JVM=(${CLUSTER_LOAD_SERVER_JVM:--Xms64m -Xmx2g -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20})
-GEN_JVM=(-Xms1g -Xmx4g -XX:+UseParallelGC)
+GEN_JVM=(-Xms1g -Xmx4g -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED)
 BASE_PORT="${CLUSTER_LOAD_PORT:-28560}" # nginx on it, the nodes on +1 and +2, Redis on the first free from +10
 HOSTS="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4"
 CASES="${CLUSTER_LOAD_CASES:-single one two}"
@@ -37,17 +37,18 @@ CASES="${CLUSTER_LOAD_CASES:-single one two}"
 BUILD="${CLUSTER_LOAD_BUILD:-1}"
 if [ "$BUILD" != 0 ]; then
   echo "building into ${BUILD_DIR#$ROOT/}…"
-  ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package dependency:build-classpath \
-      -Dmdep.outputFile="$BUILD_DIR/load-classpath.txt" -Dmdep.includeScope=runtime >"$OUT/build.log" 2>&1 \
+  ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package >"$OUT/build.log" 2>&1 \
     || { tail -n 30 "$OUT/build.log"; exit 1; }
+  ./mvnw -q -f bench/loadgen/pom.xml dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/loadgen-classpath.txt" \
+      -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
   rm -rf "$BUILD_DIR/loadgen-classes"
-  # LoadGen alone: the baselines (chat-load.sh) are not run here
-  "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" \
-      -cp "$(cat "$BUILD_DIR/load-classpath.txt")" src/loadgen/java/io/mailroom/loadtest/LoadGen.java
+  # LoadGen and its client transports alone: the baselines (chat-load.sh) are not run here
+  "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" -cp "$(cat "$BUILD_DIR/loadgen-classpath.txt")" \
+      $(find src/loadgen/java -name '*.java' ! -name 'BaselineChatServer.java')
   [ "$BUILD" = only ] && exit 0
 fi
 JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
-CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/load-classpath.txt")"
+CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/loadgen-classpath.txt")"
 for tool in redis-server redis-cli nginx; do
   command -v "$tool" >/dev/null || { echo "$tool is not on the PATH" >&2; exit 1; }
 done

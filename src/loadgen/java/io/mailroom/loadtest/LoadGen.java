@@ -3,12 +3,8 @@ package io.mailroom.loadtest;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
@@ -18,9 +14,6 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +25,7 @@ import org.HdrHistogram.Recorder;
 
 /**
  * The WebSocket load generator of docs/benchmarks.md ("Chat over WebSocket"). Drives real
- * connections on loopback with the JDK's asynchronous WebSocket client, against a server speaking
+ * connections on loopback ({@link ClientTransport}: Netty's WebSocket client on epoll, or the JDK's), against a server speaking
  * protocol.md §1 (Mailroom, or {@link BaselineChatServer}), and writes what it measured to a
  * properties file. Three scenarios, in this order:
  * <ol>
@@ -69,8 +62,7 @@ public final class LoadGen {
     final Properties result = new Properties();
 
     // ---- shared state
-    final List<HttpClient> httpClients = new ArrayList<>();
-    final ExecutorService executor;
+    final ClientTransport transport;
     final Recorder latency = new Recorder(3_600_000_000L, 3); // µs, up to an hour
     final LongAdder deliveries = new LongAdder();
     final LongAdder unique = new LongAdder();
@@ -95,11 +87,9 @@ public final class LoadGen {
         }
         this.windowHook = conf.get("window-hook");
         this.jcmd = conf.getOrDefault("jcmd", "jcmd");
-        int threads = Integer.parseInt(conf.getOrDefault("threads", "4"));
-        this.executor = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("ws-", 0).factory());
-        for (String h : hosts) {
-            httpClients.add(HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(30)).build());
-        }
+        String client = conf.getOrDefault("client", "netty");
+        int threads = Integer.parseInt(conf.getOrDefault("threads", client.equals("jdk") ? "4" : "2"));
+        this.transport = ClientTransport.named(client, threads);
     }
 
     // ---------------------------------------------------------------- clients
@@ -114,16 +104,14 @@ public final class LoadGen {
         }
     }
 
-    final class Client implements WebSocket.Listener {
+    final class Client implements ClientTransport.Events {
         final int idx;
         final String user;
         final Room room;
         final CompletableFuture<Void> joined = new CompletableFuture<>();
         final BitSet got = new BitSet();
-        volatile WebSocket ws;
+        volatile ClientTransport.Conn conn;
         volatile boolean closed;
-        StringBuilder partial;
-        CompletableFuture<?> chain = CompletableFuture.completedFuture(null);
         // pacing, for senders
         long interval;
         long due;
@@ -135,30 +123,12 @@ public final class LoadGen {
         }
 
         @Override
-        public void onOpen(WebSocket webSocket) {
-            webSocket.request(1);
+        public void opened(ClientTransport.Conn conn) {
+            this.conn = conn;
         }
 
         @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            if (!last || partial != null) {
-                if (partial == null) {
-                    partial = new StringBuilder();
-                }
-                partial.append(data);
-                if (last) {
-                    String whole = partial.toString();
-                    partial = null;
-                    handle(webSocket, whole);
-                }
-            } else {
-                handle(webSocket, data.toString());
-            }
-            webSocket.request(1);
-            return null;
-        }
-
-        private void handle(WebSocket webSocket, String frame) {
+        public void onFrame(String frame) {
             if (frame.startsWith("{\"type\":\"message\"")) {
                 long now = System.nanoTime();
                 int t = frame.indexOf("\"text\":\"") + 8;
@@ -188,7 +158,7 @@ public final class LoadGen {
             } else if (frame.startsWith("{\"type\":\"presence\"")) {
                 // membership noise while others join
             } else if (frame.startsWith("{\"type\":\"welcome\"")) {
-                webSocket.sendText("{\"type\":\"join\",\"room\":\"" + room.name + "\"}", true);
+                conn.sendText("{\"type\":\"join\",\"room\":\"" + room.name + "\"}");
             } else if (frame.startsWith("{\"type\":\"joined\"")) {
                 joined.complete(null);
             } else {
@@ -200,17 +170,7 @@ public final class LoadGen {
         }
 
         @Override
-        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-            closeOnce("close " + statusCode + " " + reason);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket webSocket, Throwable error) {
-            closeOnce("error " + error);
-        }
-
-        private void closeOnce(String why) {
+        public void closed(String why) {
             if (!closed) {
                 closed = true;
                 closes.increment();
@@ -221,9 +181,9 @@ public final class LoadGen {
             }
         }
 
-        /** Sends message {@code no} stamped with its intended send time, after the previous send completes. */
+        /** Sends the room's next message number, stamped with its intended send time. */
         void send(long intendedAt) {
-            WebSocket w = ws;
+            ClientTransport.Conn w = conn;
             if (w == null || closed) {
                 return;
             }
@@ -232,7 +192,7 @@ public final class LoadGen {
                     + intendedAt + "\",\"ref\":\"" + no + "\"}";
             expected.add(room.members.size() - 1);
             sent.increment();
-            chain = chain.thenCompose(x -> w.sendText(frame, true)).exceptionally(e -> null);
+            w.sendText(frame);
         }
     }
 
@@ -254,15 +214,7 @@ public final class LoadGen {
         for (Client c : clients) {
             inFlight.acquire();
             int h = c.idx % hosts.length;
-            URI uri = URI.create("ws://" + hosts[h] + ":" + port + "/ws/chat?user=" + c.user);
-            httpClients.get(h).newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, c)
-                    .whenComplete((ws, e) -> {
-                        if (e != null) {
-                            c.closeOnce("connect " + e);
-                        } else {
-                            c.ws = ws;
-                        }
-                    });
+            transport.open(hosts[h], port, "/ws/chat?user=" + c.user, c);
             c.joined.whenComplete((v, e) -> inFlight.release());
         }
         for (Client c : clients) {
@@ -289,7 +241,7 @@ public final class LoadGen {
 
     void disconnect(List<Client> clients) throws InterruptedException {
         for (Client c : clients) {
-            WebSocket w = c.ws;
+            ClientTransport.Conn w = c.conn;
             c.closed = true;
             if (w != null) {
                 w.abort();
