@@ -300,7 +300,6 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
         }
         return reply.handle((answer, error) -> {
             boolean again = false;
-            boolean retry = false;
             try {
                 if (error != null) {
                     if (live) {
@@ -308,7 +307,6 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
                                 String.valueOf(error));
                     }
                     live = false;
-                    retry = true;
                 } else {
                     again = beaten(id, answer);
                     liveNodes().thenAccept(ids -> nodeCount = ids.size());
@@ -318,7 +316,7 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
             }
             if (again) {
                 beatAfter(0);
-            } else if (retry) {
+            } else if (error != null) {
                 beatAfter(RETRY_MILLIS);
             }
             return null;
