@@ -4,13 +4,14 @@
 #
 #   bench/chat-load.sh                 # builds, runs the three servers one after the other (~35 minutes), prints the table
 #   CHAT_LOAD_QUICK=1 bench/chat-load.sh   # smoke run: small numbers, ~2 minutes
-#   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only some of mailroom, baseline (Tomcat), baseline-jetty
+#   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only some of mailroom, baseline (Tomcat), baseline-jetty, baseline-netty
 #   CHAT_LOAD_ARGS='ramp.rates=5,10 load.seconds=60' bench/chat-load.sh   # override LoadGen settings
 #   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
 #
 # Builds into $BUILD_DIR (default target-load): the app jar with Maven, then the load generator and
 # the baselines (src/loadgen/java, never part of ./mvnw verify) with javac against the generator's
-# classpath (bench/loadgen: Netty) and the baselines' own (bench/tomcat, bench/jetty).
+# classpath (bench/loadgen: Netty) and the baselines' own (bench/tomcat, bench/jetty, bench/netty).
+# baseline-netty (NettyChatServer) is the same chat straight on Netty, not in the default set.
 # Results: $BUILD_DIR/chat-load/{results.md,*.properties,*.log}. CHAT_LOAD_ARGS=client=jdk drives the
 # clients with the JDK's WebSocket client, as runs before 2026-12-07 did, instead of Netty's.
 set -euo pipefail
@@ -31,7 +32,7 @@ if [ "${CHAT_LOAD_BUILD:-1}" = 1 ]; then
   echo "building into ${BUILD_DIR#$ROOT/}…"
   ./mvnw -q -Dmailroom.build.dir="$BUILD_DIR" -DskipTests package >"$OUT/build.log" 2>&1 \
     || { tail -n 30 "$OUT/build.log"; exit 1; }
-  for c in loadgen tomcat jetty; do # the generator's own classpath (Netty); the baselines': Spring's WebSocket on Tomcat, on Jetty 12
+  for c in loadgen tomcat jetty netty; do # the generator's own classpath (Netty); the baselines': Spring's WebSocket on Tomcat, on Jetty 12; plain Netty
     ./mvnw -q -f "bench/$c/pom.xml" dependency:build-classpath -Dmdep.outputFile="$BUILD_DIR/$c-classpath.txt" \
         -Dmdep.includeScope=runtime >>"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
   done
@@ -43,6 +44,7 @@ JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
 CP="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/loadgen-classpath.txt")"
 CP_TOMCAT="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/tomcat-classpath.txt")"
 CP_JETTY="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/jetty-classpath.txt")"
+CP_NETTY="$BUILD_DIR/loadgen-classes:$(cat "$BUILD_DIR/netty-classpath.txt")"
 
 QUICK=()
 if [ "${CHAT_LOAD_QUICK:-0}" = 1 ]; then
@@ -102,6 +104,10 @@ for server in $SERVERS; do
       run_one baseline-jetty "$((PORT + 2))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" -cp "$CP_JETTY" \
           io.mailroom.loadtest.BaselineChatServer --server.port="$((PORT + 2))" --server.jetty.max-connections=25000 \
           --logging.level.root=WARN ;;
+    baseline-netty) # the same chat on Netty's own WebSocket codec, no Spring (bench/netty/pom.xml)
+      run_one baseline-netty "$((PORT + 3))" "$JAVA_HOME/bin/java" "${SERVER_JVM[@]}" --enable-native-access=ALL-UNNAMED \
+          -cp "$CP_NETTY" io.mailroom.loadtest.NettyChatServer --server.port="$((PORT + 3))" ;;
+    *) echo "unknown server $server" >&2; exit 1 ;;
   esac
 done
 

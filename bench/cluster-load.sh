@@ -44,7 +44,7 @@ if [ "$BUILD" != 0 ]; then
   rm -rf "$BUILD_DIR/loadgen-classes"
   # LoadGen and its client transports alone: the baselines (chat-load.sh) are not run here
   "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$BUILD_DIR/loadgen-classes" -cp "$(cat "$BUILD_DIR/loadgen-classpath.txt")" \
-      $(find src/loadgen/java -name '*.java' ! -name 'BaselineChatServer.java')
+      $(find src/loadgen/java -name '*.java' ! -name '*ChatServer.java')
   [ "$BUILD" = only ] && exit 0
 fi
 JAR="$(ls "$BUILD_DIR"/mailroom-*.jar | head -n 1)"
