@@ -7,6 +7,7 @@
 #   CHAT_LOAD_SERVERS=mailroom bench/chat-load.sh   # only some of mailroom, baseline (Tomcat), baseline-jetty, baseline-netty
 #   CHAT_LOAD_ARGS='ramp.rates=5,10 load.seconds=60' bench/chat-load.sh   # override LoadGen settings
 #   CHAT_LOAD_MAILROOM_ARGS=--mailroom.scheduler.threads=4 bench/chat-load.sh   # extra Mailroom settings
+#   CHAT_LOAD_SERVER_CPUS=0 CHAT_LOAD_GEN_CPUS=1 bench/chat-load.sh   # pin each to its own core(s) (taskset -c)
 #
 # Builds into $BUILD_DIR (default target-load): the app jar with Maven, then the load generator and
 # the baselines (src/loadgen/java, never part of ./mvnw verify) with javac against the generator's
@@ -25,6 +26,10 @@ OUT="$BUILD_DIR/chat-load"
 mkdir -p "$OUT"
 SERVER_JVM=(${CHAT_LOAD_SERVER_JVM:--Xms64m -Xmx2g -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20})
 GEN_JVM=(-Xms1g -Xmx4g -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED)
+# with both set, the server and the generator no longer share cores: the server's figures are its own
+SERVER_PIN=(); GEN_PIN=()
+[ -n "${CHAT_LOAD_SERVER_CPUS:-}" ] && SERVER_PIN=(taskset -c "$CHAT_LOAD_SERVER_CPUS")
+[ -n "${CHAT_LOAD_GEN_CPUS:-}" ] && GEN_PIN=(taskset -c "$CHAT_LOAD_GEN_CPUS")
 PORT="${CHAT_LOAD_PORT:-28471}"
 HOSTS="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4"
 
@@ -57,6 +62,8 @@ fi
        "$(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r), open files $(ulimit -n)"
   echo "jdk: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 2 | tail -n 1)"
   echo "server JVM: ${SERVER_JVM[*]}; generator JVM: ${GEN_JVM[*]}, nice -n -10"
+  [ ${#SERVER_PIN[@]} -gt 0 ] || [ ${#GEN_PIN[@]} -gt 0 ] \
+    && echo "cores: server ${CHAT_LOAD_SERVER_CPUS:-any}, generator ${CHAT_LOAD_GEN_CPUS:-any}"
   echo "started $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt"
 
@@ -75,14 +82,14 @@ run_one() { # name port command…
   if ss -ltn "sport = :$port" | grep -q LISTEN; then
     echo "port $port is taken by another process: set CHAT_LOAD_PORT" >&2; exit 1
   fi
-  "$@" >"$OUT/$name-server.log" 2>&1 &
+  "${SERVER_PIN[@]}" "$@" >"$OUT/$name-server.log" 2>&1 &
   SERVER_PID=$!
   until ss -ltnp "sport = :$port" | grep -q "pid=$SERVER_PID,"; do
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$OUT/$name-server.log"; exit 1; }
     sleep 0.5
   done
   sleep 2
-  nice -n -10 "$JAVA_HOME/bin/java" "${GEN_JVM[@]}" -cp "$CP" io.mailroom.loadtest.LoadGen \
+  nice -n -10 "${GEN_PIN[@]}" "$JAVA_HOME/bin/java" "${GEN_JVM[@]}" -cp "$CP" io.mailroom.loadtest.LoadGen \
       label="$name" port="$port" pid="$SERVER_PID" hosts="$HOSTS" jcmd="$JAVA_HOME/bin/jcmd" \
       out="$OUT/$name.properties" "${QUICK[@]}" ${CHAT_LOAD_ARGS:-} 2>&1 | tee "$OUT/$name-loadgen.log"
   stop_server
