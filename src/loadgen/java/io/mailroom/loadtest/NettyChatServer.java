@@ -36,6 +36,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,7 +117,7 @@ public final class NettyChatServer {
                 List<String> users = new QueryStringDecoder(hs.requestUri()).parameters().get("user");
                 String user = users == null ? "?" : users.get(0);
                 ctx.channel().attr(USER).set(user);
-                ctx.channel().attr(ROOMS).set(ConcurrentHashMap.newKeySet());
+                ctx.channel().attr(ROOMS).set(new HashSet<>()); // touched only on this channel's event loop
                 ctx.writeAndFlush(frame("type", "welcome", "user", user, "session", ctx.channel().id().asShortText()));
             } else {
                 super.userEventTriggered(ctx, event);
