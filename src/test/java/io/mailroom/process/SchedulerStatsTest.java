@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToLongFunction;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
@@ -152,9 +153,20 @@ class SchedulerStatsTest {
 
         eventually().until(() -> allParked(node));
         assertThat(sum(node, SchedulerStats::parks)).as("parks after the work").isGreaterThan(parksBefore);
-        List<SchedulerStats> settled = node.schedulerStats();
-        // a window in which an idle node must do nothing at all: no turn, spin, park or unpark
-        eventually().during(Duration.ofMillis(500)).until(() -> sameActivity(settled, node.schedulerStats()));
+        // A window of 500 ms in which the idle node does nothing at all: no turn, spin, park or
+        // unpark. It is measured from the last activity seen, not from the first "all parked": a
+        // spinner that found the last work may have woken another worker (signalWork), which reads
+        // as parked until the OS runs it, and which then spins once more and parks for good.
+        AtomicReference<List<SchedulerStats>> quiet = new AtomicReference<>(node.schedulerStats());
+        eventually().during(Duration.ofMillis(500)).until(() -> {
+            List<SchedulerStats> now = node.schedulerStats();
+            if (sameActivity(quiet.get(), now)) {
+                return true;
+            }
+            quiet.set(now);
+            return false;
+        });
+        List<SchedulerStats> settled = quiet.get();
         List<SchedulerStats> later = node.schedulerStats();
 
         for (int i = 0; i < settled.size(); i++) {
