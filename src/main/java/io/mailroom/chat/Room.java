@@ -48,7 +48,8 @@ public final class Room {
 
     /**
      * Join (again); answered with {@link Session.Joined}. Others see presence join if it is new.
-     * {@code claim} is the session's {@link SessionDirectory.Claim#serial()}.
+     * {@code claim} is the session's {@link SessionDirectory.Claim#serial()}. In cluster mode it is
+     * answered once presence holds the member, or refused ({@link Session.Unavailable}) and undone.
      */
     record Join(Pid<Session.Msg> session, String user, long claim, Long since) implements Msg {}
 
@@ -141,6 +142,9 @@ public final class Room {
     /** A join or leave of a member here could not be written to presence. */
     private enum PresenceWriteFailed implements Msg { INSTANCE }
 
+    /** Presence answered the write of a joining member here: it is answered {@code joined} only now (or refused). */
+    private record JoinWritten(Join join, Throwable failure) implements Msg {}
+
     /** How long a gap in the published seqs may stay open before it is read from the stream. */
     static final java.time.Duration GAP_WAIT = java.time.Duration.ofMillis(50);
     /** How long after a failed sync the room tries again. */
@@ -224,6 +228,11 @@ public final class Room {
         boolean registerDue;
         /** Presence news heard while a register is on its way: applied after its answer, in order. */
         final List<Msg> heard = new ArrayList<>();
+        /**
+         * A join on the roster whose presence write is on its way: until presence has it, the other
+         * nodes cannot see the member, so it is not answered, and requests after it wait.
+         */
+        Join joinWriting;
 
         State(String room, ChatContext chat, RoomLog log, ProcessContext<Msg> ctx) {
             this.room = room;
@@ -282,7 +291,8 @@ public final class Room {
          * waiting for them), for stopping then would leave a session's request unanswered.
          */
         private Behavior<Msg> idle() {
-            boolean busy = syncing || registering || unanswered > 0 || !waiting.isEmpty() || !acks.isEmpty();
+            boolean busy = syncing || registering || joinWriting != null || unanswered > 0 || !waiting.isEmpty()
+                    || !acks.isEmpty();
             return busy ? behavior() : Behaviors.stopped();
         }
 
@@ -320,11 +330,15 @@ public final class Room {
         /** A session's request, done now. */
         private void handle(Msg msg) {
             switch (msg) {
-                case Join(var session, var user, var claim, var since) -> {
-                    if (indexOf(session) < 0 && add(session, user, claim) && !log.remote().containsKey(user)) {
-                        broadcast(session, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
+                case Join j -> {
+                    if (indexOf(j.session()) < 0 && add(j.session(), j.user(), j.claim())) {
+                        announceJoin(j.session(), j.user());
+                        if (presence != null) {
+                            writeJoin(j);
+                            return;
+                        }
                     }
-                    session.send(new Session.Joined(room, log.lastSeq(), joinedFrame(since)));
+                    j.session().send(new Session.Joined(room, log.lastSeq(), joinedFrame(j.since())));
                 }
                 case Leave(var session) -> {
                     int i = indexOf(session);
@@ -337,8 +351,8 @@ public final class Room {
                 }
                 case Post p -> post(p.session(), p.text(), p.ref(), p.id());
                 case Rejoin(var session, var user, var claim, var since) -> {
-                    if (indexOf(session) < 0) {
-                        add(session, user, claim);
+                    if (indexOf(session) < 0 && add(session, user, claim) && presence != null) {
+                        tellPresence(presence.joined(room, user)); // silent: a register puts a failed write right
                     }
                     RoomLog.Slice missed = log.since(since, chat.settings().catchUpLimit());
                     session.send(new Session.Rejoined(room, missed.firstSeq(), missed.frames()));
@@ -374,6 +388,7 @@ public final class Room {
                     registered = false; // the roster registered again puts it right
                     registerLater();
                 }
+                case JoinWritten(var join, var failure) -> joinWritten(join, failure);
                 case PresenceChanged p -> heard(p);
                 case NodesLost n -> heard(n);
                 case Register r -> {
@@ -394,7 +409,7 @@ public final class Room {
             if (!synced && !syncing) {
                 refuseWaitingPosts();
             }
-            while (!waiting.isEmpty() && !syncing && !registering) {
+            while (!waiting.isEmpty() && !syncing && !registering && joinWriting == null) {
                 Msg next = waiting.peekFirst();
                 // a post need not wait for the posts before it: stored in order, or (store away) refused at once
                 if (unanswered > 0 && !(next instanceof Post)) {
@@ -623,6 +638,47 @@ public final class Room {
                 }
             }
             return false;
+        }
+
+        /**
+         * Writes a joined member to presence before answering it (protocol.md §5: a joiner is told
+         * every node's members, and they of it). Answered at once, its join could be lost with the
+         * write, and a member joining on another node meanwhile would not be told of it.
+         */
+        private void writeJoin(Join j) {
+            joinWriting = j;
+            ctx.pipeToSelf(presence.joined(room, j.user()), (v, error) -> new JoinWritten(j, error));
+        }
+
+        /**
+         * The joined member is written: it is answered now, from the log as it stands now (messages
+         * fanned out meanwhile are in that answer; the session took none before it). Not written: the
+         * join is undone and refused, its leave written after whatever of the join reached the store.
+         * The others here saw it come, so they see it go: announced only once written, a join whose
+         * room's process ended meanwhile would be answered by the next one without ever being announced.
+         */
+        private void joinWritten(Join j, Throwable failure) {
+            joinWriting = null;
+            int i = indexOf(j.session());
+            if (i < 0) {
+                return; // its session ended meanwhile
+            }
+            if (failure == null) {
+                j.session().send(new Session.Joined(room, log.lastSeq(), joinedFrame(j.since())));
+            } else {
+                ctx.log().warn("room {}: the join of {} could not be written to presence, so it is refused: {}", room,
+                        j.user(), String.valueOf(failure));
+                remove(i);
+                leftHere(j.user());
+                j.session().send(new Session.Unavailable(room, null, true, null));
+            }
+        }
+
+        /** The others here see a new member join, unless the name is in the room on another node already. */
+        private void announceJoin(Pid<Session.Msg> session, String user) {
+            if (!log.remote().containsKey(user)) {
+                broadcast(session, new Session.Broadcast(room, 0, frames.presence(room, "join", user)));
+            }
         }
 
         /** Tells presence of a change of the roster; a failed write is put right by registering the roster again. */
@@ -867,7 +923,8 @@ public final class Room {
          * Adds a member, unless it is stale; false then. Of two sessions of one name, the later
          * claim wins, whatever order their requests arrive in: an earlier one (the session a resume
          * replaced) leaves first, and a late Join or Rejoin of that replaced session, arriving after
-         * its successor's, changes nothing (it is answered, but it is on its way out).
+         * its successor's, changes nothing (it is answered, but it is on its way out). In cluster
+         * mode the caller writes the member to presence, after the leave of the one it replaced.
          */
         private boolean add(Pid<Session.Msg> session, String user, long claim) {
             for (int i = 0; i < roster.length; i++) {
@@ -884,9 +941,6 @@ public final class Room {
             RoomLog.Member[] next = Arrays.copyOf(roster, roster.length + 1);
             next[roster.length] = new RoomLog.Member(session, user, claim);
             publish(next);
-            if (presence != null) {
-                tellPresence(presence.joined(room, user)); // written at once: in the roster's order
-            }
             monitors.put(session, ctx.monitor(session));
             return true;
         }
