@@ -211,7 +211,7 @@ class ChatClusterLostAnswerTest {
         try (ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Aj");
              ChatClient bob = ChatClient.welcomed(TestCluster.port(proxied), "Bj");
              ChatClient cy = ChatClient.welcomed(TestCluster.port(direct), "Cj")) {
-            ada.joined(room); // the proxied node's room is synced and registered
+            ada.joinedUntilTaken(room); // the proxied node's room is synced and registered
 
             redis.command("SCRIPT", "FLUSH");
             proxy.holdAnswers();
