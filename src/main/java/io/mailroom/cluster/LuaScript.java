@@ -13,9 +13,10 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * A Lua script run by its SHA-1 (EVALSHA), so a round trip carries its arguments, not its text;
- * when the server does not have it (a Redis restarted or flushed its script cache) it is run once
- * with its text (EVAL), which caches it again. A NOSCRIPT answer means nothing of it ran, so the
- * second try cannot do anything twice.
+ * when the server does not have it (its script cache was flushed while this node stayed connected:
+ * a node loads every script on each connect, {@link RedisRoomOrder#cached}) it is run once with its
+ * text (EVAL), which caches it again. A NOSCRIPT answer means nothing of it ran, so the second try
+ * cannot do anything twice; but commands sent after it may have run before it.
  */
 record LuaScript(String text, String sha) {
 

@@ -114,6 +114,9 @@ public final class RedisNames implements NameClaims, AutoCloseable {
         this.ttl = ttl;
         this.node = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
         this.channel = "mailroom:{node:" + node + "}:names";
+        for (LuaScript script : List.of(CLAIM, RENEW, RELEASE)) {
+            order.cached(script);
+        }
         subscriptions.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String from, String message) {

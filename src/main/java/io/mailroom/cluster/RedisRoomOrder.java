@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,6 +121,8 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
     /** Room channels are shard channels (the server has them): SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE. */
     private final boolean sharded;
     private final LuaScript append;
+    /** Every script run on the command connection: loaded into Redis's cache on each connect ({@link #cached}). */
+    private final Set<LuaScript> scripts = ConcurrentHashMap.newKeySet();
 
     private RedisRoomOrder(RedisClient client, int historySize, ClusterMetrics metrics, Boolean sharded) {
         this.historySize = historySize;
@@ -127,7 +130,8 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         this.commands = client.connect();
         this.redis = commands.async();
         this.sharded = sharded != null ? sharded : hasShardChannels(commands.sync().info("server"));
-        this.append = LuaScript.of(script(APPEND));
+        this.append = cached(LuaScript.of(script(APPEND)));
+        cached(READ_SCRIPT);
         this.subscriptions = client.connectPubSub();
         subscriptions.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -143,6 +147,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                loadScripts(); // before the rooms resync, so ahead of what they send
                 feeds.everyFeed(Feed::reconnected);
             }
 
@@ -180,6 +185,32 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Registers a script run on the command connection, and loads it into Redis's script cache, now
+     * and again whenever a connection is made (a restarted Redis has forgotten every script). Run by
+     * its SHA-1, a script Redis does not have is run again with its text a round trip later
+     * ({@link LuaScript}), and by then commands sent after it may have run: were another node to
+     * load it between two of this node's posts, the later post would be stored first.
+     */
+    LuaScript cached(LuaScript script) {
+        if (scripts.add(script)) {
+            load(script);
+        }
+        return script;
+    }
+
+    private void loadScripts() {
+        scripts.forEach(this::load);
+    }
+
+    private void load(LuaScript script) {
+        try {
+            redis.scriptLoad(script.text()).exceptionally(e -> null); // if it fails, the first run loads it
+        } catch (RuntimeException e) {
+            // not connected: the next connect loads it
+        }
     }
 
     /** Whether room channels are shard channels here. */

@@ -184,9 +184,11 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
 
     private RedisRoomPresence(RedisClient client, RedisRoomOrder order, Duration ttl) {
         this.order = order;
-        this.register = LuaScript.of(order.script(REGISTER));
-        this.join = LuaScript.of(order.script(JOIN));
-        this.leave = LuaScript.of(order.script(LEAVE));
+        this.register = order.cached(LuaScript.of(order.script(REGISTER)));
+        this.join = order.cached(LuaScript.of(order.script(JOIN)));
+        this.leave = order.cached(LuaScript.of(order.script(LEAVE)));
+        order.cached(HEARTBEAT_SCRIPT);
+        order.cached(LIVE_SCRIPT);
         this.redis = order.commands();
         this.subscriptions = order.subscriptions();
         this.periodMillis = Math.max(1, ttl.toMillis() / 6);
