@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -229,10 +230,13 @@ public final class Room {
         /** Presence news heard while a register is on its way: applied after its answer, in order. */
         final List<Msg> heard = new ArrayList<>();
         /**
-         * A join on the roster whose presence write is on its way: until presence has it, the other
-         * nodes cannot see the member, so it is not answered, and requests after it wait.
+         * Joins on the roster whose presence writes are on their way, by name as the session
+         * directory keys names: until presence has a member, the other nodes cannot see it, so it is
+         * not answered, and requests after it wait, but for new members' joins of other names, whose
+         * writes go with it (a storm of joins, as after a node's clients reconnect elsewhere, takes
+         * a round trip, not one per join).
          */
-        Join joinWriting;
+        final Map<String, Join> joinsWriting = new HashMap<>();
 
         State(String room, ChatContext chat, RoomLog log, ProcessContext<Msg> ctx) {
             this.room = room;
@@ -291,7 +295,7 @@ public final class Room {
          * waiting for them), for stopping then would leave a session's request unanswered.
          */
         private Behavior<Msg> idle() {
-            boolean busy = syncing || registering || joinWriting != null || unanswered > 0 || !waiting.isEmpty()
+            boolean busy = syncing || registering || !joinsWriting.isEmpty() || unanswered > 0 || !waiting.isEmpty()
                     || !acks.isEmpty();
             return busy ? behavior() : Behaviors.stopped();
         }
@@ -307,6 +311,7 @@ public final class Room {
             d.put("members", members);
             if (presence != null) {
                 d.put("otherNodesMembers", log.remote().size());
+                d.put("joinsBeingWritten", joinsWriting.size());
             }
             d.put("lastSeq", log.lastSeq());
             d.put("epoch", log.epoch());
@@ -409,11 +414,14 @@ public final class Room {
             if (!synced && !syncing) {
                 refuseWaitingPosts();
             }
-            while (!waiting.isEmpty() && !syncing && !registering && joinWriting == null) {
+            while (!waiting.isEmpty() && !syncing && !registering) {
                 Msg next = waiting.peekFirst();
                 // a post need not wait for the posts before it: stored in order, or (store away) refused at once
                 if (unanswered > 0 && !(next instanceof Post)) {
                     return; // answered after the posts before it
+                }
+                if (!joinsWriting.isEmpty() && !goesWithTheJoinsBeingWritten(next)) {
+                    return; // answered after the joins before it
                 }
                 waiting.pollFirst();
                 // a joiner is told every node's members, and they of it: a join waits for presence too
@@ -646,7 +654,7 @@ public final class Room {
          * write, and a member joining on another node meanwhile would not be told of it.
          */
         private void writeJoin(Join j) {
-            joinWriting = j;
+            joinsWriting.put(nameKey(j.user()), j);
             ctx.pipeToSelf(presence.joined(room, j.user()), (v, error) -> new JoinWritten(j, error));
         }
 
@@ -658,10 +666,12 @@ public final class Room {
          * room's process ended meanwhile would be answered by the next one without ever being announced.
          */
         private void joinWritten(Join j, Throwable failure) {
-            joinWriting = null;
+            joinsWriting.remove(nameKey(j.user()), j);
             int i = indexOf(j.session());
             if (i < 0) {
-                return; // its session ended meanwhile
+                // its session ended, or was replaced by a later one of its name: not a member
+                j.session().send(new Session.Unavailable(room, null, true, null));
+                return;
             }
             if (failure == null) {
                 j.session().send(new Session.Joined(room, log.lastSeq(), joinedFrame(j.since())));
@@ -672,6 +682,15 @@ public final class Room {
                 leftHere(j.user());
                 j.session().send(new Session.Unavailable(room, null, true, null));
             }
+        }
+
+        /** Only a new member's join of a name not being written already is done beside the joins being written. */
+        private boolean goesWithTheJoinsBeingWritten(Msg next) {
+            return next instanceof Join j && indexOf(j.session()) < 0 && !joinsWriting.containsKey(nameKey(j.user()));
+        }
+
+        private static String nameKey(String user) {
+            return user.toLowerCase(Locale.ROOT);
         }
 
         /** The others here see a new member join, unless the name is in the room on another node already. */

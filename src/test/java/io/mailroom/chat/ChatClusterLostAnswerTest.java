@@ -237,6 +237,63 @@ class ChatClusterLostAnswerTest {
     }
 
     /**
+     * A storm of joins on one node (as when another node's clients reconnect there): their presence
+     * writes go out together, not one round trip each, and every join gets exactly one answer. While
+     * Redis's answers are held past the timeout every one is refused; the storm sent again, each is
+     * taken (some maybe after a refusal more, while the room registers its roster again), and the
+     * other node sees them all. A joiner gets nothing of the room before its answer, so each answer
+     * is the next frame it reads.
+     */
+    @Test
+    void aStormOfJoinsIsAnsweredOnceEachAndEveryJoinTakenIsSeenOnTheOtherNode() {
+        String room = "storm";
+        List<ChatClient> storm = new ArrayList<>();
+        try (ChatClient first = ChatClient.welcomed(TestCluster.port(proxied), "S00");
+             ChatClient watcher = ChatClient.welcomed(TestCluster.port(direct), "Ws")) {
+            for (int i = 1; i < 40; i++) {
+                storm.add(ChatClient.welcomed(TestCluster.port(proxied), String.format("S%02d", i)));
+            }
+            first.joinedUntilTaken(room); // the proxied node's room is synced and registered
+
+            Node node = proxied.getBean(Node.class);
+            Pid<Object> roomProcess = node.whereis(Room.processName(room)).orElseThrow();
+            proxy.holdAnswers();
+            try {
+                storm.forEach(c -> c.join(room));
+                ChatClient.await("the storm's writes out together").until(() -> {
+                    var d = node.describe(roomProcess, Duration.ofSeconds(1)).join().orElseThrow();
+                    return d.get("joinsBeingWritten").equals(39) && d.get("waiting").equals(0);
+                });
+                storm.forEach(c -> c.expectError("unavailable"));
+            } finally {
+                proxy.restore();
+            }
+            List<ChatClient> refused = new ArrayList<>(storm);
+            ChatClient.await("every join of the storm taken").until(() -> {
+                refused.forEach(c -> c.join(room));
+                refused.removeIf(c -> {
+                    JsonNode answer = c.next();
+                    if (answer.get("type").asString().equals("error")) {
+                        assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
+                        return false;
+                    }
+                    assertThat(answer.get("type").asString()).as("answer %s", answer).isEqualTo("joined");
+                    return true;
+                });
+                return refused.isEmpty();
+            });
+            List<String> everyone = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                everyone.add(String.format("S%02d", i));
+            }
+            everyone.add("Ws");
+            assertThat(ChatProtocolTest.strings(watcher.joined(room).get("members"))).isEqualTo(everyone);
+        } finally {
+            storm.forEach(ChatClient::close);
+        }
+    }
+
+    /**
      * A node whose heartbeat went unanswered refuses joins until one is answered, though its room
      * is synced and registered: a join answered then could not be written to Redis, so the other
      * nodes would not see the member until the next heartbeat (one CI run saw a member on the other
