@@ -130,7 +130,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         this.commands = client.connect();
         this.redis = commands.async();
         this.sharded = sharded != null ? sharded : hasShardChannels(commands.sync().info("server"));
-        this.append = cached(LuaScript.of(script(APPEND)));
+        this.append = roomScript(APPEND);
         cached(READ_SCRIPT);
         this.subscriptions = client.connectPubSub();
         subscriptions.addListener(new RedisPubSubAdapter<>() {
@@ -201,6 +201,11 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         return script;
     }
 
+    /** A script that publishes on room channels, as this server takes it ({@link #script}), registered as {@link #cached}. */
+    LuaScript roomScript(String lua) {
+        return cached(LuaScript.of(script(lua)));
+    }
+
     private void loadScripts() {
         scripts.forEach(this::load);
     }
@@ -209,7 +214,7 @@ public final class RedisRoomOrder implements RoomOrder, AutoCloseable {
         try {
             redis.scriptLoad(script.text()).exceptionally(e -> null); // if it fails, the first run loads it
         } catch (RuntimeException e) {
-            // not connected: the next connect loads it
+            // the connection is closed: a node that connects again loads it then
         }
     }
 

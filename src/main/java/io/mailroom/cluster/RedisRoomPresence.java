@@ -184,9 +184,9 @@ public final class RedisRoomPresence implements RoomPresence, ClusterNodes, Auto
 
     private RedisRoomPresence(RedisClient client, RedisRoomOrder order, Duration ttl) {
         this.order = order;
-        this.register = order.cached(LuaScript.of(order.script(REGISTER)));
-        this.join = order.cached(LuaScript.of(order.script(JOIN)));
-        this.leave = order.cached(LuaScript.of(order.script(LEAVE)));
+        this.register = order.roomScript(REGISTER);
+        this.join = order.roomScript(JOIN);
+        this.leave = order.roomScript(LEAVE);
         order.cached(HEARTBEAT_SCRIPT);
         order.cached(LIVE_SCRIPT);
         this.redis = order.commands();
