@@ -221,7 +221,7 @@ public final class Room {
         /** Cluster mode: who is in the room on the other nodes; null on a single node. */
         final RoomPresence presence;
         final RoomPresence.Feed presenceFeed;
-        /** The roster's last register was answered, and no write since failed: joins can be answered. */
+        /** The roster's last register was answered and the store has not gone away since: joins can be answered. */
         boolean registered;
         /** A register is on its way; {@link #registerSerial} numbers the last one sent. */
         boolean registering;
@@ -312,6 +312,7 @@ public final class Room {
             if (presence != null) {
                 d.put("otherNodesMembers", log.remote().size());
                 d.put("joinsBeingWritten", joinsWriting.size());
+                d.put("rosterRegisterDue", registerDue); // a write failed (or a register did): the roster goes again
             }
             d.put("lastSeq", log.lastSeq());
             d.put("epoch", log.epoch());
@@ -389,10 +390,8 @@ public final class Room {
                     registered = false;
                 }
                 case Registered r -> registered(r);
-                case PresenceWriteFailed f -> {
-                    registered = false; // the roster registered again puts it right
-                    registerLater();
-                }
+                // the roster registered again puts it right; joins go on: each waits for its own write
+                case PresenceWriteFailed f -> registerLater();
                 case JoinWritten(var join, var failure) -> joinWritten(join, failure);
                 case PresenceChanged p -> heard(p);
                 case NodesLost n -> heard(n);

@@ -237,6 +237,67 @@ class ChatClusterLostAnswerTest {
     }
 
     /**
+     * A leave whose presence write is lost (as the join above: NOSCRIPT, its answer held past the
+     * timeout) leaves its member on the other nodes until the room registers its roster again, a
+     * second later; that register takes it out there. Meanwhile the room goes on answering joins,
+     * each once its own write is in: the lost write says nothing about theirs. (It used to refuse
+     * every join until the register was answered.)
+     */
+    @Test
+    void aLeaveWhosePresenceWriteIsLostIsPutRightByTheNextRegisterAndJoinsGoOnMeanwhile() {
+        String room = "unwritten-leave";
+        Node node = proxied.getBean(Node.class);
+        RedisRoomPresence presence = proxied.getBean(RedisRoomPresence.class);
+        try (ChatClient ada = ChatClient.welcomed(TestCluster.port(proxied), "Al");
+             ChatClient bob = ChatClient.welcomed(TestCluster.port(proxied), "Bl");
+             ChatClient dee = ChatClient.welcomed(TestCluster.port(proxied), "Dl");
+             ChatClient cy = ChatClient.welcomed(TestCluster.port(direct), "Cl");
+             ChatClient ed = ChatClient.welcomed(TestCluster.port(direct), "El")) {
+            ada.joinedUntilTaken(room);
+            bob.joinedUntilTaken(room);
+            cy.joinedUntilTaken(room);
+            assertThat(presenceEvents(ada, 2)).containsExactly("join Bl", "join Cl");
+            assertThat(presenceEvents(bob, 1)).containsExactly("join Cl");
+            Pid<Object> roomProcess = node.whereis(Room.processName(room)).orElseThrow();
+
+            redis.command("SCRIPT", "FLUSH");
+            proxy.holdAnswers();
+            try {
+                bob.leave(room).expect("left");
+                ChatClient.await("the leave's write failed").until(() ->
+                        node.describe(roomProcess, Duration.ofSeconds(1)).join().orElseThrow().get("rosterRegisterDue")
+                                .equals(true));
+                assertThat(redis.call("HEXISTS", "mailroom:{room:" + room + "}:members", "Bl"))
+                        .as("Redis still has the member: the leave was lost").isEqualTo(1L);
+            } finally {
+                proxy.restore();
+            }
+            ChatClient.await("a heartbeat answered").until(presence::live);
+            assertThat(ChatProtocolTest.strings(dee.joined(room).get("members")))
+                    .as("a join while the roster's register is due").containsExactly("Al", "Cl", "Dl");
+            assertThat(presenceEvents(cy, 2)).as("the join, and the leave once the roster is registered again")
+                    .containsExactlyInAnyOrder("join Dl", "leave Bl");
+            assertThat(ChatProtocolTest.strings(ed.joined(room).get("members"))).containsExactly("Al", "Cl", "Dl", "El");
+            assertThat(presenceEvents(ada, 3)).containsExactly("leave Bl", "join Dl", "join El");
+            assertThat(presenceEvents(dee, 1)).containsExactly("join El");
+            assertThat(presenceEvents(cy, 1)).containsExactly("join El");
+            for (ChatClient c : List.of(ada, bob, dee, cy, ed)) {
+                assertThat(c.pending()).as("more frames").isEmpty();
+            }
+        }
+    }
+
+    /** The next {@code n} frames, which must be presence frames, as "event user". */
+    static List<String> presenceEvents(ChatClient client, int n) {
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            JsonNode presence = client.expect("presence");
+            events.add(presence.get("event").asString() + " " + presence.get("user").asString());
+        }
+        return events;
+    }
+
+    /**
      * A storm of joins on one node (as when another node's clients reconnect there): their presence
      * writes go out together, not one round trip each, and every join gets exactly one answer. While
      * Redis's answers are held past the timeout every one is refused; the storm sent again, each is
