@@ -14,8 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -273,8 +276,12 @@ class ChatClusterLostAnswerTest {
                 proxy.restore();
             }
             ChatClient.await("a heartbeat answered").until(presence::live);
-            assertThat(ChatProtocolTest.strings(dee.joined(room).get("members")))
+            AtomicInteger refusals = new AtomicInteger();
+            JsonNode joined = joinedUnlessItsOwnWriteFails(dee, room, presence, refusals);
+            assertThat(ChatProtocolTest.strings(joined.get("members")))
                     .as("a join while the roster's register is due").containsExactly("Al", "Cl", "Dl");
+            Assumptions.assumeTrue(refusals.get() == 0,
+                    "Dee's own join write outlasted the timeout under load: its frames are not the ones checked below");
             assertThat(presenceEvents(cy, 2)).as("the join, and the leave once the roster is registered again")
                     .containsExactlyInAnyOrder("join Dl", "leave Bl");
             assertThat(ChatProtocolTest.strings(ed.joined(room).get("members"))).containsExactly("Al", "Cl", "Dl", "El");
@@ -285,6 +292,30 @@ class ChatClusterLostAnswerTest {
                 assertThat(c.pending()).as("more frames").isEmpty();
             }
         }
+    }
+
+    /**
+     * Joins until taken, but allows only the refusals that a join's own failed write (its answer
+     * later than the timeout) or a missed heartbeat (the node not live) explains, as can happen
+     * under load: a refusal at once, with the node live, fails.
+     */
+    static JsonNode joinedUnlessItsOwnWriteFails(ChatClient client, String room, RedisRoomPresence presence,
+                                                 AtomicInteger refusals) {
+        AtomicReference<JsonNode> taken = new AtomicReference<>();
+        ChatClient.await("joined " + room).until(() -> {
+            long sent = System.nanoTime();
+            JsonNode answer = client.join(room).next();
+            if (answer.get("type").asString().equals("joined")) {
+                taken.set(answer);
+                return true;
+            }
+            assertThat(answer.get("code").asString()).as("answer %s", answer).isEqualTo("unavailable");
+            refusals.incrementAndGet();
+            assertThat(Duration.ofNanos(System.nanoTime() - sent).compareTo(TIMEOUT) >= 0 || !presence.live())
+                    .as("refused though its own write did not fail and the node is live").isTrue();
+            return false;
+        });
+        return taken.get();
     }
 
     /** The next {@code n} frames, which must be presence frames, as "event user". */
